@@ -1,0 +1,258 @@
+"""The FiftyOne dataset as the single source of truth for images and labels.
+
+Fields it keeps on every sample (names in :class:`Fields`):
+``al_split`` (pool / labeled / val), ``al_round`` (the round a sample was picked in),
+``ground_truth`` (human or imported labels), ``hidden_ground_truth`` (labels the oracle
+annotator reveals in simulations), ``predictions`` (each box with its ``class_scores`` vector)
+and ``embedding``. All writes are bulk ``set_values`` calls keyed by sample id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from al_object_detection.adapters.detector import ImagePrediction
+from al_object_detection.data.records import DetectionData
+from al_object_detection.offline import activate
+
+POOL, LABELED, VAL = "pool", "labeled", "val"
+LabelsMode = Literal["labeled", "hidden"]
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Names of the sample fields the store owns."""
+
+    split: str = "al_split"
+    round: str = "al_round"
+    ground_truth: str = "ground_truth"
+    hidden_ground_truth: str = "hidden_ground_truth"
+    predictions: str = "predictions"
+    embedding: str = "embedding"
+
+
+class StoreError(RuntimeError):
+    """The dataset is not in the shape the store needs."""
+
+
+def import_fiftyone(database_dir: Path | str | None = None) -> Any:
+    """Import FiftyOne offline; ``database_dir`` gives this process its own database."""
+    activate()
+    if database_dir is not None:
+        os.environ["FIFTYONE_DATABASE_DIR"] = str(Path(database_dir).resolve())
+    import fiftyone
+
+    return fiftyone
+
+
+class FiftyOneStore:
+    """Pool / labeled / validation bookkeeping, predictions and labels on one dataset."""
+
+    def __init__(self, dataset: Any, fields: Fields | None = None) -> None:
+        self.dataset = dataset
+        self.fields = fields or Fields()
+        self._ensure_schema()
+
+    @classmethod
+    def open(cls, name: str, *, create: bool = False) -> FiftyOneStore:
+        """Load the persistent dataset ``name`` (or create it empty when asked)."""
+        fo = import_fiftyone()
+        if fo.dataset_exists(name):
+            return cls(fo.load_dataset(name))
+        if not create:
+            raise StoreError(f"no FiftyOne dataset named {name!r} (known: {fo.list_datasets()})")
+        dataset = fo.Dataset(name, persistent=True)
+        return cls(dataset)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The project's class names (kept in the dataset's ``default_classes``)."""
+        return tuple(self.dataset.default_classes)
+
+    def add(self, data: DetectionData, *, labels: LabelsMode = "hidden") -> list[str]:
+        """Add images in bulk; pool labels become ``labels`` (revealed later, or labeled now).
+
+        Images already in the dataset (same file path) are skipped, so adding twice is safe.
+        """
+        fo = import_fiftyone()
+        self._merge_classes(data.classes)
+        known = set(self.dataset.values("filepath"))
+        samples = []
+        for image in data.images:
+            path = str(image.filepath)
+            if path in known:
+                continue
+            known.add(path)
+            sample = fo.Sample(filepath=path)
+            sample["metadata"] = fo.ImageMetadata(width=image.width, height=image.height)
+            split = VAL if image.split == "val" else POOL
+            if image.boxes is not None:
+                detections = _detections(fo, image.boxes, image.labels)
+                if split == VAL or labels == "labeled":
+                    sample[self.fields.ground_truth] = detections
+                    split = VAL if split == VAL else LABELED
+                else:
+                    sample[self.fields.hidden_ground_truth] = detections
+            sample[self.fields.split] = split
+            samples.append(sample)
+        return list(self.dataset.add_samples(samples, progress=False)) if samples else []
+
+    def ids(self, split: str) -> list[str]:
+        """Sample ids of one split, in a stable order."""
+        view = self.dataset.match({self.fields.split: split}).sort_by("filepath")
+        return [str(i) for i in view.values("id")]
+
+    def filepaths(self, ids: Sequence[str]) -> list[str]:
+        """File paths of ``ids``, in the same order."""
+        return [str(p) for p in self.dataset.select(ids, ordered=True).values("filepath")]
+
+    def counts(self) -> dict[str, int]:
+        """Number of samples per split."""
+        counts = self.dataset.count_values(self.fields.split)
+        return {split: int(counts.get(split, 0)) for split in (POOL, LABELED, VAL)}
+
+    def write_predictions(
+        self, predictions: Iterable[tuple[str, ImagePrediction]], classes: Sequence[str], *, chunk: int = 512
+    ) -> int:
+        """Store predictions (with class-score vectors) and embeddings, in bulk chunks."""
+        fo = import_fiftyone()
+        written = 0
+        labels: dict[str, Any] = {}
+        embeddings: dict[str, Any] = {}
+        for sample_id, prediction in predictions:
+            labels[sample_id] = _prediction_detections(fo, prediction, classes)
+            if prediction.embedding is not None:
+                embeddings[sample_id] = prediction.embedding
+            if len(labels) >= chunk:
+                written += self._flush(labels, embeddings)
+        return written + self._flush(labels, embeddings)
+
+    def _flush(self, labels: dict[str, Any], embeddings: dict[str, Any]) -> int:
+        n = len(labels)
+        if labels:
+            self.dataset.set_values(self.fields.predictions, labels, key_field="id")
+        if embeddings:
+            self.dataset.set_values(self.fields.embedding, embeddings, key_field="id")
+        labels.clear()
+        embeddings.clear()
+        return n
+
+    def prediction_arrays(
+        self, ids: Sequence[str], n_classes: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per-box class scores as CSR arrays, and embeddings, for ``ids`` in order."""
+        view = self.dataset.select(ids, ordered=True)
+        field = self.fields.predictions
+        per_image = view.values(f"{field}.detections.class_scores")
+        counts = np.array([len(boxes or ()) for boxes in per_image], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = [score for boxes in per_image for score in (boxes or ())]
+        scores = np.asarray(rows, dtype=np.float32).reshape(len(rows), n_classes)
+        vectors = view.values(self.fields.embedding)
+        embeddings = (
+            np.stack(vectors).astype(np.float32)
+            if vectors and all(v is not None for v in vectors)
+            else None
+        )
+        return scores, offsets, embeddings
+
+    def embeddings(self, ids: Sequence[str]) -> np.ndarray | None:
+        """Embeddings of ``ids`` in order, or None when any is missing."""
+        vectors = self.dataset.select(ids, ordered=True).values(self.fields.embedding)
+        if not vectors or any(v is None for v in vectors):
+            return None
+        return np.stack(vectors).astype(np.float32)
+
+    def class_counts(self, split: str = LABELED) -> np.ndarray:
+        """Ground-truth boxes per class in one split."""
+        counts = self.dataset.match({self.fields.split: split}).count_values(
+            f"{self.fields.ground_truth}.detections.label"
+        )
+        return np.array([counts.get(name, 0) for name in self.classes], dtype=np.int64)
+
+    def set_labels(self, labels: Mapping[str, Any], *, round_index: int) -> None:
+        """Store human labels for picked samples and move them from pool to labeled."""
+        if not labels:
+            return
+        ids = list(labels)
+        self.dataset.set_values(self.fields.ground_truth, dict(labels), key_field="id")
+        self.dataset.set_values(self.fields.split, dict.fromkeys(ids, LABELED), key_field="id")
+        self.dataset.set_values(self.fields.round, dict.fromkeys(ids, round_index), key_field="id")
+
+    def predictions(self, ids: Sequence[str]) -> list[Any]:
+        """The stored predictions of ``ids`` in order (None where there are none)."""
+        return list(self.dataset.select(ids, ordered=True).values(self.fields.predictions))
+
+    def hidden_labels(self, ids: Sequence[str]) -> dict[str, Any]:
+        """The hidden ground truth of ``ids`` (what a simulated annotator reveals)."""
+        view = self.dataset.select(ids, ordered=True)
+        values = view.values(self.fields.hidden_ground_truth)
+        return {i: v for i, v in zip(view.values("id"), values, strict=True)}
+
+    def export_yolo(self, export_dir: Path, *, train_split: str = LABELED) -> Path:
+        """Export the labeled split (train) and the validation split (val) for ultralytics."""
+        fo = import_fiftyone()
+        classes = list(self.classes)
+        for split, name in ((train_split, "train"), (VAL, "val")):
+            view = self.dataset.match({self.fields.split: split})
+            if len(view) == 0:
+                raise StoreError(f"cannot train: the {split!r} split is empty")
+            view.export(
+                export_dir=str(export_dir),
+                dataset_type=fo.types.YOLOv5Dataset,
+                label_field=self.fields.ground_truth,
+                split=name,
+                classes=classes,
+                export_media="symlink",
+                progress=False,
+            )
+        return export_dir / "dataset.yaml"
+
+    def _merge_classes(self, classes: Sequence[str]) -> None:
+        merged = list(self.dataset.default_classes)
+        merged += [c for c in classes if c not in merged]
+        if merged != list(self.dataset.default_classes):
+            self.dataset.default_classes = merged
+            self.dataset.save()
+
+    def _ensure_schema(self) -> None:
+        fo = import_fiftyone()
+        schema = self.dataset.get_field_schema()
+        if self.fields.split not in schema:
+            self.dataset.add_sample_field(self.fields.split, fo.StringField)
+        if self.fields.round not in schema:
+            self.dataset.add_sample_field(self.fields.round, fo.IntField)
+
+
+def _detections(fo: Any, boxes: np.ndarray, labels: Sequence[str]) -> Any:
+    return fo.Detections(
+        detections=[
+            fo.Detection(label=label, bounding_box=[float(v) for v in box])
+            for box, label in zip(boxes, labels, strict=True)
+        ]
+    )
+
+
+def _prediction_detections(fo: Any, prediction: ImagePrediction, classes: Sequence[str]) -> Any:
+    boxes = prediction.relative_boxes.tolist()
+    scores = prediction.class_scores.tolist()
+    return fo.Detections(
+        detections=[
+            fo.Detection(
+                label=classes[label_id],
+                bounding_box=box,
+                confidence=float(confidence),
+                class_scores=score,
+            )
+            for box, label_id, confidence, score in zip(
+                boxes, prediction.label_ids.tolist(), prediction.confidences.tolist(), scores,
+                strict=True,
+            )
+        ]
+    )

@@ -1,0 +1,70 @@
+"""An ultralytics ``DetectionPredictor`` that also returns class-score vectors and embeddings.
+
+Imported only from inside the detector adapter, after the offline runtime is active.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from ultralytics.models.yolo.detect import DetectionPredictor
+from ultralytics.utils import nms
+
+
+class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
+    """Keeps each kept box's full class-score vector and a pooled image embedding."""
+
+    embedding_layer: int = -2
+
+    def setup_model(self, model: Any, verbose: bool = True) -> None:
+        super().setup_model(model, verbose=verbose)
+        self._pooled: torch.Tensor | None = None
+        layers = self.model.model.model  # the fused DetectionModel's layer list
+        layers[self.embedding_layer].register_forward_hook(self._keep_pooled)
+
+    def _keep_pooled(self, _module: Any, _inputs: Any, output: torch.Tensor) -> None:
+        self._pooled = output.float().mean(dim=(2, 3))
+
+    def postprocess(self, preds: Any, img: torch.Tensor, orig_imgs: Any, **kwargs: Any) -> list[Any]:
+        raw = preds[0] if isinstance(preds, (list, tuple)) else preds
+        n_classes = len(self.model.names)
+        end2end = bool(getattr(self.model, "end2end", False)) or raw.shape[-1] == 6
+        kept, kept_idx = nms.non_max_suppression(
+            preds,
+            self.args.conf,
+            self.args.iou,
+            self.args.classes,
+            self.args.agnostic_nms,
+            max_det=self.args.max_det,
+            end2end=end2end,
+            return_idxs=True,
+        )
+        if not isinstance(orig_imgs, list):
+            from ultralytics.utils import ops
+
+            orig_imgs = ops.convert_torch2numpy_batch(orig_imgs)[..., ::-1]
+        results = self.construct_results(kept, img, orig_imgs)
+        pooled = self._pooled.cpu().numpy() if self._pooled is not None else None
+        for i, (result, idx) in enumerate(zip(results, kept_idx, strict=True)):
+            idx = idx.long().view(-1)
+            if end2end:  # end-to-end heads (YOLOv10, YOLO26) keep only the top score per box
+                scores = _top_score_vectors(kept[i], n_classes)
+            else:
+                scores = raw[i, 4 : 4 + n_classes, idx].T.float().cpu().numpy()
+            result.class_scores = np.ascontiguousarray(scores, dtype=np.float32)
+            result.embedding = pooled[i].astype(np.float32) if pooled is not None else None
+        return results
+
+
+def scoring_predictor(embedding_layer: int) -> type[ScoringPredictor]:
+    """A ``ScoringPredictor`` class that pools the given layer's output."""
+    return type("ScoringPredictor", (ScoringPredictor,), {"embedding_layer": embedding_layer})
+
+
+def _top_score_vectors(kept: torch.Tensor, n_classes: int) -> np.ndarray:
+    scores = np.zeros((kept.shape[0], n_classes), dtype=np.float32)
+    labels = kept[:, 5].long().cpu().numpy()
+    scores[np.arange(len(labels)), labels] = kept[:, 4].float().cpu().numpy()
+    return scores

@@ -1,0 +1,105 @@
+"""Load and validate the ultralytics detector's TOML config (``config/yolo_config.toml``)."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from al_object_detection.offline import configure_ultralytics
+
+DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "yolo_config.toml"
+
+_PREDICT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "imgsz": int,
+    "conf": (int, float),
+    "iou": (int, float),
+    "max_det": int,
+    "batch": int,
+    "device": str,
+    "embedding_layer": int,
+}
+_SECTIONS = ("train", "predict")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """How the detector predicts on the pool."""
+
+    imgsz: int = 320
+    conf: float = 0.05
+    iou: float = 0.6
+    max_det: int = 100
+    batch: int = 16
+    device: str = ""
+    embedding_layer: int = -2
+
+
+@dataclass(frozen=True)
+class YoloConfig:
+    """The detector's settings: ultralytics train arguments and prediction settings."""
+
+    train: dict[str, Any] = field(default_factory=dict)
+    predict: PredictSettings = field(default_factory=PredictSettings)
+    source: str = "<defaults>"
+
+
+def load_yolo_config(path: Path | str | None = None) -> YoloConfig:
+    """Read a TOML config; ``None`` gives the shipped defaults."""
+    source = str(path) if path is not None else "yolo_config.toml (shipped default)"
+    try:
+        text = Path(path).read_text() if path is not None else DEFAULT_CONFIG.read_text()
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot read the config file ({error.strerror})") from error
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    return parse_yolo_config(raw, source=source)
+
+
+def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloConfig:
+    """Validate an already parsed config mapping."""
+    _reject_unknown(raw, _SECTIONS, source, "section")
+    train = dict(raw.get("train", {}))
+    _reject_unknown(train, _ultralytics_train_keys(), source, "key in [train]")
+    predict_raw = dict(raw.get("predict", {}))
+    _reject_unknown(predict_raw, _PREDICT_KEYS, source, "key in [predict]")
+    for key, value in predict_raw.items():
+        expected = _PREDICT_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise ConfigError(f"{source}: [predict] {key} = {value!r} must be {_type_name(expected)}")
+    predict = PredictSettings(**predict_raw)
+    if not 0.0 <= predict.conf <= 1.0 or not 0.0 <= predict.iou <= 1.0:
+        raise ConfigError(f"{source}: [predict] conf and iou must lie in [0, 1]")
+    if predict.imgsz < 32 or predict.batch < 1 or predict.max_det < 1:
+        raise ConfigError(f"{source}: [predict] imgsz >= 32, batch >= 1, max_det >= 1 are required")
+    return YoloConfig(train=train, predict=predict, source=source)
+
+
+def _ultralytics_train_keys() -> frozenset[str]:
+    configure_ultralytics()
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    return frozenset(DEFAULT_CFG_DICT)
+
+
+def _reject_unknown(raw: dict[str, Any], allowed: Any, source: str, what: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            known = ", ".join(sorted(allowed)) if len(allowed) < 12 else "see `yolo cfg`"
+            raise ConfigError(f"{source}: unknown {what} {key!r}{hint} (allowed: {known})")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(t.__name__ for t in types)

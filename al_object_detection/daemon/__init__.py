@@ -1,0 +1,1 @@
+"""The long-running process, its scheduler and the operator CLI (``alod``)."""

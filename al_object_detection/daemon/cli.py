@@ -1,0 +1,150 @@
+"""``alod``: the operator's command line. Thin: it parses, then calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from al_object_detection.data.records import DataError
+from al_object_detection.data.registry import WheelUnavailableError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``alod`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (DataError, WheelUnavailableError, FileNotFoundError, ValueError) as error:
+        print(f"alod: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alod", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_data_commands(commands.add_parser("data", help="make or import a detection dataset"))
+    demo = commands.add_parser("demo", help="an offline active-learning run on the demo data")
+    demo.add_argument("--workdir", type=Path, default=Path("demo"), help="where everything goes")
+    demo.add_argument("--rounds", type=int, default=1, help="active-learning rounds after the start set")
+    demo.add_argument("--start", type=int, default=24, help="images labeled before round 1")
+    demo.add_argument("--budget", type=int, default=32, help="images picked per round")
+    demo.add_argument("--epochs", type=int, default=None, help="training epochs per round")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+def _add_data_commands(parser: argparse.ArgumentParser) -> None:
+    sources = parser.add_subparsers(required=True, metavar="SOURCE")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("out", type=Path, help="folder to write the dataset into")
+    common.add_argument("--dataset", help="FiftyOne dataset name (default: the folder's name)")
+    common.add_argument("--database-dir", type=Path, help="FiftyOne database folder")
+    common.add_argument(
+        "--labels",
+        choices=("hidden", "labeled"),
+        default="hidden",
+        help="pool labels: hidden (revealed by the simulated annotator) or labeled now",
+    )
+
+    forest = sources.add_parser("deepforest", parents=[common], help="real aerial tree photos, tiled")
+    forest.add_argument("--tile", type=int, default=320)
+    forest.add_argument("--stride", type=int, default=160)
+    forest.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
+    forest.set_defaults(handler=_data_deepforest)
+
+    fashion = sources.add_parser("fashion", parents=[common], help="Fashion-MNIST items on photos")
+    fashion.add_argument("--images", type=int, default=300)
+    fashion.add_argument("--size", type=int, default=320)
+    fashion.add_argument("--seed", type=int, default=0)
+    fashion.add_argument(
+        "--class-weights",
+        default=None,
+        help="'long_tail' or ten comma-separated weights (default: uniform)",
+    )
+    fashion.add_argument("--mnist-dir", type=Path, default=None)
+    fashion.set_defaults(handler=_data_fashion)
+
+    shapes = sources.add_parser("shapes", parents=[common], help="tiny coloured shapes (tests)")
+    shapes.add_argument("--images", type=int, default=40)
+    shapes.add_argument("--size", type=int, default=64)
+    shapes.add_argument("--seed", type=int, default=0)
+    shapes.set_defaults(handler=_data_shapes)
+
+    imported = sources.add_parser(
+        "import", parents=[common], help="load a YOLO folder or a COCO json (OUT is the source)"
+    )
+    imported.add_argument("--format", choices=("yolo", "coco"), default="yolo")
+    imported.add_argument("--images-dir", type=Path, default=None, help="COCO: images folder")
+    imported.set_defaults(handler=_data_import)
+
+
+def _data_deepforest(args: argparse.Namespace) -> int:
+    from al_object_detection.data.deepforest import make_deepforest
+
+    data = make_deepforest(args.out, cache_dir=args.wheel_cache, tile=args.tile, stride=args.stride)
+    return _load_into_fiftyone(args, data)
+
+
+def _data_fashion(args: argparse.Namespace) -> int:
+    from al_object_detection.data.fashion import make_fashion
+
+    weights: str | list[float] | None = args.class_weights
+    if weights and weights != "long_tail":
+        weights = [float(w) for w in weights.split(",")]
+    data = make_fashion(
+        args.out, args.images, seed=args.seed, image_size=args.size,
+        class_weights=weights, mnist_dir=args.mnist_dir,
+    )
+    return _load_into_fiftyone(args, data)
+
+
+def _data_shapes(args: argparse.Namespace) -> int:
+    from al_object_detection.data.shapes import make_shapes
+
+    data = make_shapes(args.out, n_images=args.images, image_size=args.size, seed=args.seed)
+    return _load_into_fiftyone(args, data)
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from al_object_detection.data.coco import read_coco
+    from al_object_detection.data.yolo import read_yolo
+
+    data = read_coco(args.out, args.images_dir) if args.format == "coco" else read_yolo(args.out)
+    return _load_into_fiftyone(args, data)
+
+
+def _load_into_fiftyone(args: argparse.Namespace, data: object) -> int:
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.data.records import DetectionData
+
+    assert isinstance(data, DetectionData)
+    import_fiftyone(args.database_dir)
+    name = args.dataset or Path(args.out).resolve().name
+    store = FiftyOneStore.open(name, create=True)
+    added = store.add(data, labels=args.labels)
+    counts = store.counts()
+    print(
+        f"dataset {name!r}: {len(added)} images added; pool {counts['pool']}, "
+        f"labeled {counts['labeled']}, val {counts['val']}; classes {', '.join(store.classes)}"
+    )
+    return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from al_object_detection.demo import DemoSettings, run_demo
+
+    settings = DemoSettings(
+        workdir=args.workdir, rounds=args.rounds, start=args.start, budget=args.budget,
+        epochs=args.epochs, seed=args.seed, wheel_cache=args.wheel_cache,
+    )
+    run_demo(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The round state machine and its SQLite store."""

@@ -1,0 +1,96 @@
+"""The work of each round state, one function per step, through the adapters only.
+
+Each step reads what it needs from the FiftyOne store and returns a plain value; none keeps
+state of its own, so a step that is run again after a crash redoes only its own work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from al_object_detection.adapters.annotation import Annotator
+    from al_object_detection.adapters.detector import TrainableDetector, TrainedModel
+    from al_object_detection.adapters.evaluation import DetectionMetrics
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.strategies import Pool
+
+
+@dataclass
+class RoundContext:
+    """The adapters one round works through, and the folder it may write in."""
+
+    store: FiftyOneStore
+    detector: TrainableDetector
+    annotator: Annotator
+    workdir: Path
+
+
+def predict(ctx: RoundContext, sample_ids: Sequence[str], *, progress: bool = True) -> int:
+    """Predict on ``sample_ids`` and store boxes, class scores and embeddings."""
+    paths = ctx.store.filepaths(sample_ids)
+    stream = zip(sample_ids, ctx.detector.predict(paths, progress=progress), strict=True)
+    return ctx.store.write_predictions(stream, ctx.detector.classes)
+
+
+def selection_pool(ctx: RoundContext, sample_ids: Sequence[str]) -> Pool:
+    """What a sampler sees: the pool's scores and embeddings, and the labeled set's."""
+    from al_object_detection.strategies import Pool
+
+    scores, offsets, embeddings = ctx.store.prediction_arrays(sample_ids, len(ctx.detector.classes))
+    labeled = ctx.store.ids("labeled")
+    return Pool(
+        sample_ids=np.asarray(sample_ids, dtype=object),
+        box_scores=scores,
+        box_offsets=offsets,
+        embeddings=embeddings,
+        labeled_embeddings=ctx.store.embeddings(labeled) if labeled and embeddings is not None else None,
+        labeled_class_counts=_class_counts_for(ctx),
+    )
+
+
+def annotate(ctx: RoundContext, key: str, sample_ids: Sequence[str], *, round_index: int) -> int:
+    """Send picks to the annotator with predictions as pre-labels; store labels once done."""
+    prelabels = dict(zip(sample_ids, ctx.store.predictions(sample_ids), strict=True))
+    handle = ctx.annotator.submit(key, sample_ids, prelabels)
+    progress = ctx.annotator.poll(handle)
+    if not progress.done:
+        return 0
+    labels = ctx.annotator.fetch(handle)
+    ctx.store.set_labels(labels, round_index=round_index)
+    return len(labels)
+
+
+def train(ctx: RoundContext, *, round_index: int) -> TrainedModel:
+    """Export the labeled and validation splits and retrain the detector on them."""
+    export_dir = ctx.workdir / "exports" / f"round_{round_index:03d}"
+    data_yaml = ctx.store.export_yolo(export_dir)
+    return ctx.detector.train(data_yaml, round_index=round_index)
+
+
+def evaluate(ctx: RoundContext, *, round_index: int) -> DetectionMetrics:
+    """Predict on the validation split and compute COCO mAP there."""
+    from al_object_detection.adapters.evaluation import evaluate_detections
+
+    val_ids = ctx.store.ids("val")
+    predict(ctx, val_ids, progress=False)
+    fields = ctx.store.fields
+    view = ctx.store.dataset.select(val_ids)
+    return evaluate_detections(
+        view,
+        pred_field=fields.predictions,
+        gt_field=fields.ground_truth,
+        classes=list(ctx.store.classes),
+        eval_key=f"round_{round_index:03d}",
+    )
+
+
+def _class_counts_for(ctx: RoundContext) -> Any:
+    """Labeled box counts in the detector's class order (zeros for classes it lacks)."""
+    counts = dict(zip(ctx.store.classes, ctx.store.class_counts().tolist(), strict=True))
+    return np.array([counts.get(name, 0) for name in ctx.detector.classes], dtype=np.int64)

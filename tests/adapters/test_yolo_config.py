@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from al_object_detection.adapters.yolo_config import ConfigError, load_yolo_config, parse_yolo_config
+
+
+def test_shipped_defaults_load() -> None:
+    config = load_yolo_config()
+    assert config.train["epochs"] > 0
+    assert config.predict.imgsz == 320
+    assert 0 < config.predict.conf < 0.5
+
+
+def test_unknown_train_key_suggests_the_right_one() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key in \[train\] 'epoch'; did you mean epochs"):
+        parse_yolo_config({"train": {"epoch": 3}}, source="cfg.toml")
+
+
+def test_unknown_section_lists_allowed() -> None:
+    with pytest.raises(ConfigError, match=r"cfg.toml: unknown section 'trian'.*allowed: predict, train"):
+        parse_yolo_config({"trian": {}}, source="cfg.toml")
+
+
+@pytest.mark.parametrize(
+    ("predict", "message"),
+    [
+        ({"imgsz": "big"}, r"imgsz = 'big' must be int"),
+        ({"conf": True}, r"conf = True must be int or float"),
+        ({"conf": 1.5}, r"conf and iou must lie in \[0, 1\]"),
+        ({"batch": 0}, r"batch >= 1"),
+    ],
+)
+def test_bad_predict_values(predict: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_yolo_config({"predict": predict})
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[train\nepochs = 3\n")
+    with pytest.raises(ConfigError, match=r"broken.toml: not valid TOML"):
+        load_yolo_config(path)
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"absent.toml: cannot read the config file"):
+        load_yolo_config(tmp_path / "absent.toml")

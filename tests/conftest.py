@@ -1,0 +1,44 @@
+"""Shared fixtures: an offline runtime and a private FiftyOne database for the whole run."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_RUN_DIR = Path(tempfile.mkdtemp(prefix="alod-tests-"))
+os.environ["ALOD_STATE_DIR"] = str(_RUN_DIR / "state")
+os.environ["FIFTYONE_DATABASE_DIR"] = str(_RUN_DIR / "fiftyone-db")
+
+
+@pytest.fixture(scope="session")
+def fo() -> Any:
+    """FiftyOne, imported offline against this test run's own database."""
+    from al_object_detection.adapters.fiftyone_store import import_fiftyone
+
+    return import_fiftyone(_RUN_DIR / "fiftyone-db")
+
+
+@pytest.fixture
+def dataset_name(request: pytest.FixtureRequest, fo: Any) -> Iterator[str]:
+    """A dataset name unique to the test, deleted afterwards."""
+    name = f"test-{request.node.name}"[:100]
+    if fo.dataset_exists(name):
+        fo.delete_dataset(name)
+    yield name
+    if fo.dataset_exists(name):
+        fo.delete_dataset(name)
+
+
+@pytest.fixture(scope="session")
+def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small YOLO-layout dataset of coloured shapes (pool and val), made once."""
+    from al_object_detection.data.shapes import make_shapes
+
+    root = tmp_path_factory.mktemp("shapes")
+    make_shapes(root, n_images=32, image_size=64, seed=0)
+    return root
