@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "YOLOv8_ALObjectDetector": "al_object_detection.adapters.ultralytics_detector",
     "FiftyOneStore": "al_object_detection.adapters.fiftyone_store",
-    "OracleAnnotator": "al_object_detection.adapters.annotation",
+    "OracleAnnotator": "al_object_detection.adapters.oracle",
     "Sampler": "al_object_detection.strategies",
     "UncertaintySampler": "al_object_detection.strategies",
     "DiversitySampler": "al_object_detection.strategies",

@@ -58,6 +58,7 @@ def activate(state_dir: Path | str | None = None, *, threads: int | None = None)
     os.environ["YOLO_CONFIG_DIR"] = str(yolo_dir)
     os.environ["OMP_NUM_THREADS"] = str(n_threads)
     os.environ.setdefault("MPLCONFIGDIR", str(root / "matplotlib"))
+    os.environ.setdefault("YOLO_VERBOSE", "False")  # progress comes from our own log lines
     _active = Runtime(state_dir=root, yolo_config_dir=yolo_dir, threads=n_threads)
     if "ultralytics" in sys.modules:
         configure_ultralytics()

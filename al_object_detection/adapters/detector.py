@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -17,14 +18,14 @@ class ImagePrediction:
     filepath: str
     width: int
     height: int
-    boxes_xyxy: np.ndarray  # (n, 4) float32, pixels
-    label_ids: np.ndarray  # (n,) int64 indices into the detector's classes
-    confidences: np.ndarray  # (n,) float32
-    class_scores: np.ndarray  # (n, C) float32; for YOLO independent sigmoids, not a softmax
-    embedding: np.ndarray | None = field(default=None)  # (D,) float32
+    boxes_xyxy: NDArray[Any]  # (n, 4) float32, pixels
+    label_ids: NDArray[Any]  # (n,) int64 indices into the detector's classes
+    confidences: NDArray[Any]  # (n,) float32
+    class_scores: NDArray[Any]  # (n, C) float32; for YOLO independent sigmoids, not a softmax
+    embedding: NDArray[Any] | None = field(default=None)  # (D,) float32
 
     @property
-    def relative_boxes(self) -> np.ndarray:
+    def relative_boxes(self) -> NDArray[Any]:
         """Boxes as FiftyOne stores them: [x_min, y_min, width, height] relative to the image."""
         scale = np.array([self.width, self.height, self.width, self.height], dtype=np.float32)
         xyxy = np.clip(self.boxes_xyxy / scale, 0.0, 1.0)
@@ -47,7 +48,14 @@ class Detector(Protocol):
         """Class names, indexed by ``label_ids``."""
         ...
 
-    def predict(self, filepaths: Sequence[str], *, progress: bool = True) -> Iterator[ImagePrediction]:
+    @property
+    def model_id(self) -> str:
+        """Identifies the current weights; predictions from other weights are stale."""
+        ...
+
+    def predict(
+        self, filepaths: Sequence[str], *, progress: bool = True
+    ) -> Iterator[ImagePrediction]:
         """Stream predictions for the images, in order."""
         ...
 
@@ -57,4 +65,8 @@ class TrainableDetector(Detector, Protocol):
 
     def train(self, data_yaml: Path, *, round_index: int) -> TrainedModel:
         """Train on an exported YOLO dataset; the best weights become the current model."""
+        ...
+
+    def use_weights(self, path: Path) -> None:
+        """Switch to other weights, such as an earlier round's best."""
         ...

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from al_object_detection.adapters.detector import ImagePrediction
 from al_object_detection.data.records import DetectionData
@@ -34,6 +35,7 @@ class Fields:
     ground_truth: str = "ground_truth"
     hidden_ground_truth: str = "hidden_ground_truth"
     predictions: str = "predictions"
+    prediction_model: str = "prediction_model"
     embedding: str = "embedding"
 
 
@@ -118,7 +120,12 @@ class FiftyOneStore:
         return {split: int(counts.get(split, 0)) for split in (POOL, LABELED, VAL)}
 
     def write_predictions(
-        self, predictions: Iterable[tuple[str, ImagePrediction]], classes: Sequence[str], *, chunk: int = 512
+        self,
+        predictions: Iterable[tuple[str, ImagePrediction]],
+        classes: Sequence[str],
+        *,
+        model_id: str = "",
+        chunk: int = 512,
     ) -> int:
         """Store predictions (with class-score vectors) and embeddings, in bulk chunks."""
         fo = import_fiftyone()
@@ -130,22 +137,36 @@ class FiftyOneStore:
             if prediction.embedding is not None:
                 embeddings[sample_id] = prediction.embedding
             if len(labels) >= chunk:
-                written += self._flush(labels, embeddings)
-        return written + self._flush(labels, embeddings)
+                written += self._flush(labels, embeddings, model_id)
+        return written + self._flush(labels, embeddings, model_id)
 
-    def _flush(self, labels: dict[str, Any], embeddings: dict[str, Any]) -> int:
+    def _flush(self, labels: dict[str, Any], embeddings: dict[str, Any], model_id: str) -> int:
         n = len(labels)
         if labels:
             self.dataset.set_values(self.fields.predictions, labels, key_field="id")
+            models = dict.fromkeys(labels, model_id)
+            self.dataset.set_values(self.fields.prediction_model, models, key_field="id")
         if embeddings:
             self.dataset.set_values(self.fields.embedding, embeddings, key_field="id")
         labels.clear()
         embeddings.clear()
         return n
 
+    def stale_predictions(self, ids: Sequence[str], model_id: str) -> list[str]:
+        """Those of ``ids`` without predictions from ``model_id``, in order."""
+        if not self.dataset.has_sample_field(self.fields.prediction_model):
+            return list(ids)
+        view = self.dataset.select(ids, ordered=True)
+        models = view.values(self.fields.prediction_model)
+        return [i for i, model in zip(ids, models, strict=True) if model != model_id]
+
+    def existing(self, ids: Sequence[str]) -> list[str]:
+        """Those of ``ids`` still in the dataset."""
+        return [str(i) for i in self.dataset.select(ids).values("id")]
+
     def prediction_arrays(
         self, ids: Sequence[str], n_classes: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
         """Per-box class scores as CSR arrays, and embeddings, for ``ids`` in order."""
         view = self.dataset.select(ids, ordered=True)
         field = self.fields.predictions
@@ -162,14 +183,14 @@ class FiftyOneStore:
         )
         return scores, offsets, embeddings
 
-    def embeddings(self, ids: Sequence[str]) -> np.ndarray | None:
+    def embeddings(self, ids: Sequence[str]) -> NDArray[Any] | None:
         """Embeddings of ``ids`` in order, or None when any is missing."""
         vectors = self.dataset.select(ids, ordered=True).values(self.fields.embedding)
         if not vectors or any(v is None for v in vectors):
             return None
         return np.stack(vectors).astype(np.float32)
 
-    def class_counts(self, split: str = LABELED) -> np.ndarray:
+    def class_counts(self, split: str = LABELED) -> NDArray[Any]:
         """Ground-truth boxes per class in one split."""
         counts = self.dataset.match({self.fields.split: split}).count_values(
             f"{self.fields.ground_truth}.detections.label"
@@ -187,6 +208,8 @@ class FiftyOneStore:
 
     def predictions(self, ids: Sequence[str]) -> list[Any]:
         """The stored predictions of ``ids`` in order (None where there are none)."""
+        if not self.dataset.has_sample_field(self.fields.predictions):
+            return [None] * len(ids)
         return list(self.dataset.select(ids, ordered=True).values(self.fields.predictions))
 
     def hidden_labels(self, ids: Sequence[str]) -> dict[str, Any]:
@@ -230,7 +253,7 @@ class FiftyOneStore:
             self.dataset.add_sample_field(self.fields.round, fo.IntField)
 
 
-def _detections(fo: Any, boxes: np.ndarray, labels: Sequence[str]) -> Any:
+def _detections(fo: Any, boxes: NDArray[Any], labels: Sequence[str]) -> Any:
     return fo.Detections(
         detections=[
             fo.Detection(label=label, bounding_box=[float(v) for v in box])
@@ -251,7 +274,10 @@ def _prediction_detections(fo: Any, prediction: ImagePrediction, classes: Sequen
                 class_scores=score,
             )
             for box, label_id, confidence, score in zip(
-                boxes, prediction.label_ids.tolist(), prediction.confidences.tolist(), scores,
+                boxes,
+                prediction.label_ids.tolist(),
+                prediction.confidences.tolist(),
+                scores,
                 strict=True,
             )
         ]

@@ -38,7 +38,7 @@ class YOLOv8_ALObjectDetector:
             model_config if isinstance(model_config, YoloConfig) else load_yolo_config(model_config)
         )
         self.model_path = _checked_model_path(model_path)
-        self.work_dir = Path(work_dir) if work_dir else activate().state_dir / "detector"
+        self.work_dir = (Path(work_dir) if work_dir else activate().state_dir / "detector").resolve()
         self._model: Any = None
 
     @property
@@ -51,8 +51,20 @@ class YOLOv8_ALObjectDetector:
             try:
                 self._model = YOLO(str(self.model_path), task="detect")
             except Exception as error:  # ultralytics raises many types for a bad checkpoint
-                raise DetectorError(f"{self.model_path}: cannot load as a detector: {error}") from error
+                raise DetectorError(
+                    f"{self.model_path}: cannot load as a detector: {error}"
+                ) from error
         return self._model
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the current weights (predictions made by other weights are stale)."""
+        return str(self.model_path)
+
+    def use_weights(self, path: Path) -> None:
+        """Switch to other weights (a later round's); loaded on next use."""
+        if Path(path) != self.model_path:
+            self.model_path, self._model = _checked_model_path(path), None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -107,11 +119,16 @@ class YOLOv8_ALObjectDetector:
         best = Path(trainer.best) if Path(trainer.best).exists() else Path(trainer.last)
         metrics = {k: float(v) for k, v in (trainer.metrics or {}).items()}
         if not best.exists() or any(math.isnan(v) for v in metrics.values()):
-            raise DetectorError(f"training round {round_index} produced no usable weights: {metrics}")
+            raise DetectorError(
+                f"training round {round_index} produced no usable weights: {metrics}"
+            )
         kept = self.work_dir / "weights" / f"{run_name}.pt"
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(best, kept)
-        self.model_path, self._model = kept, None  # the next round warm-starts from the best weights
+        self.model_path, self._model = (
+            kept,
+            None,
+        )  # the next round warm-starts from the best weights
         return TrainedModel(weights=kept, metrics=metrics)
 
 

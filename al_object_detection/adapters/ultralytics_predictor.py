@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import nms
 
@@ -27,7 +28,9 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
     def _keep_pooled(self, _module: Any, _inputs: Any, output: torch.Tensor) -> None:
         self._pooled = output.float().mean(dim=(2, 3))
 
-    def postprocess(self, preds: Any, img: torch.Tensor, orig_imgs: Any, **kwargs: Any) -> list[Any]:
+    def postprocess(
+        self, preds: Any, img: torch.Tensor, orig_imgs: Any, **kwargs: Any
+    ) -> list[Any]:
         raw = preds[0] if isinstance(preds, (list, tuple)) else preds
         n_classes = len(self.model.names)
         end2end = bool(getattr(self.model, "end2end", False)) or raw.shape[-1] == 6
@@ -55,7 +58,7 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
                 scores = raw[i, 4 : 4 + n_classes, idx].T.float().cpu().numpy()
             result.class_scores = np.ascontiguousarray(scores, dtype=np.float32)
             result.embedding = pooled[i].astype(np.float32) if pooled is not None else None
-        return results
+        return list(results)
 
 
 def scoring_predictor(embedding_layer: int) -> type[ScoringPredictor]:
@@ -63,7 +66,7 @@ def scoring_predictor(embedding_layer: int) -> type[ScoringPredictor]:
     return type("ScoringPredictor", (ScoringPredictor,), {"embedding_layer": embedding_layer})
 
 
-def _top_score_vectors(kept: torch.Tensor, n_classes: int) -> np.ndarray:
+def _top_score_vectors(kept: torch.Tensor, n_classes: int) -> NDArray[Any]:
     scores = np.zeros((kept.shape[0], n_classes), dtype=np.float32)
     labels = kept[:, 5].long().cpu().numpy()
     scores[np.arange(len(labels)), labels] = kept[:, 4].float().cpu().numpy()

@@ -26,7 +26,7 @@ _SECTIONS = ("train", "predict")
 
 
 class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file, the key and what is allowed."""
+    """An unusable config file; the message names the file, the key and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,9 @@ def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloCon
     for key, value in predict_raw.items():
         expected = _PREDICT_KEYS[key]
         if isinstance(value, bool) or not isinstance(value, expected):
-            raise ConfigError(f"{source}: [predict] {key} = {value!r} must be {_type_name(expected)}")
+            raise ConfigError(
+                f"{source}: [predict] {key} = {value!r} must be {_type_name(expected)}"
+            )
     predict = PredictSettings(**predict_raw)
     if not 0.0 <= predict.conf <= 1.0 or not 0.0 <= predict.iou <= 1.0:
         raise ConfigError(f"{source}: [predict] conf and iou must lie in [0, 1]")

@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_commands(commands.add_parser("data", help="make or import a detection dataset"))
     demo = commands.add_parser("demo", help="an offline active-learning run on the demo data")
     demo.add_argument("--workdir", type=Path, default=Path("demo"), help="where everything goes")
-    demo.add_argument("--rounds", type=int, default=1, help="active-learning rounds after the start set")
+    demo.add_argument(
+        "--rounds", type=int, default=1, help="active-learning rounds after the start set"
+    )
     demo.add_argument("--start", type=int, default=24, help="images labeled before round 1")
     demo.add_argument("--budget", type=int, default=32, help="images picked per round")
     demo.add_argument("--epochs", type=int, default=None, help="training epochs per round")
@@ -51,10 +53,14 @@ def _add_data_commands(parser: argparse.ArgumentParser) -> None:
         help="pool labels: hidden (revealed by the simulated annotator) or labeled now",
     )
 
-    forest = sources.add_parser("deepforest", parents=[common], help="real aerial tree photos, tiled")
+    forest = sources.add_parser(
+        "deepforest", parents=[common], help="real aerial tree photos, tiled"
+    )
     forest.add_argument("--tile", type=int, default=320)
     forest.add_argument("--stride", type=int, default=160)
-    forest.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
+    forest.add_argument(
+        "--wheel-cache", type=Path, default=None, help="folder of downloaded wheels"
+    )
     forest.set_defaults(handler=_data_deepforest)
 
     fashion = sources.add_parser("fashion", parents=[common], help="Fashion-MNIST items on photos")
@@ -93,12 +99,17 @@ def _data_deepforest(args: argparse.Namespace) -> int:
 def _data_fashion(args: argparse.Namespace) -> int:
     from al_object_detection.data.fashion import make_fashion
 
-    weights: str | list[float] | None = args.class_weights
-    if weights and weights != "long_tail":
-        weights = [float(w) for w in weights.split(",")]
+    text: str | None = args.class_weights
+    weights: str | list[float] | None = text
+    if text and text != "long_tail":
+        weights = [float(w) for w in text.split(",")]
     data = make_fashion(
-        args.out, args.images, seed=args.seed, image_size=args.size,
-        class_weights=weights, mnist_dir=args.mnist_dir,
+        args.out,
+        args.images,
+        seed=args.seed,
+        image_size=args.size,
+        class_weights=weights,
+        mnist_dir=args.mnist_dir,
     )
     return _load_into_fiftyone(args, data)
 
@@ -139,8 +150,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     from al_object_detection.demo import DemoSettings, run_demo
 
     settings = DemoSettings(
-        workdir=args.workdir, rounds=args.rounds, start=args.start, budget=args.budget,
-        epochs=args.epochs, seed=args.seed, wheel_cache=args.wheel_cache,
+        workdir=args.workdir,
+        rounds=args.rounds,
+        start=args.start,
+        budget=args.budget,
+        epochs=args.epochs,
+        seed=args.seed,
+        wheel_cache=args.wheel_cache,
     )
     run_demo(settings)
     return 0

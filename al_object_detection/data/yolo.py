@@ -2,8 +2,9 @@
 
 Layout: ``root/images/<split>/...``, ``root/labels/<split>/<stem>.txt`` with one
 ``class cx cy w h`` line per box (relative to the image size), classes in
-``root/data.yaml`` (or ``dataset.yaml``, or ``classes.txt``), and source groups in ``root/groups.json``
-(an image with no group there, or an empty one, reads back with its file stem).
+``root/data.yaml`` (or ``dataset.yaml`` or ``classes.txt``), and source groups in
+``root/groups.json`` (an image with no group there, or an empty one, reads back with its
+file stem).
 Split folders val/valid/validation/test read as "val", any other folder (train,
 pool, ...) and a flat ``images/`` as "pool". An image without a label file is
 unlabeled; an empty label file means labeled with no objects. Boxes partly

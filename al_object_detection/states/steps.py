@@ -6,7 +6,7 @@ state of its own, so a step that is run again after a crash redoes only its own 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,11 +31,53 @@ class RoundContext:
     workdir: Path
 
 
-def predict(ctx: RoundContext, sample_ids: Sequence[str], *, progress: bool = True) -> int:
-    """Predict on ``sample_ids`` and store boxes, class scores and embeddings."""
+def use_latest_model(ctx: RoundContext, model_paths: Sequence[str | None]) -> None:
+    """Point the detector at the newest weights a round produced (after a restart too)."""
+    trained = [path for path in model_paths if path]
+    if trained:
+        ctx.detector.use_weights(Path(trained[-1]))
+
+
+def predict(
+    ctx: RoundContext, sample_ids: Sequence[str], *, only_stale: bool = False, progress: bool = True
+) -> int:
+    """Predict on ``sample_ids`` and store boxes, class scores and embeddings.
+
+    ``only_stale`` skips samples whose stored predictions come from the current model.
+    """
+    model_id = ctx.detector.model_id
+    if only_stale:
+        sample_ids = ctx.store.stale_predictions(sample_ids, model_id)
     paths = ctx.store.filepaths(sample_ids)
     stream = zip(sample_ids, ctx.detector.predict(paths, progress=progress), strict=True)
-    return ctx.store.write_predictions(stream, ctx.detector.classes)
+    return ctx.store.write_predictions(stream, ctx.detector.classes, model_id=model_id)
+
+
+def ids_only_pool(sample_ids: Sequence[str]) -> Pool:
+    """A pool with ids only: enough for random picks before any model has predicted."""
+    from al_object_detection.strategies import Pool
+
+    empty = np.zeros((0, 1), np.float32)
+    return Pool.from_lists(list(sample_ids), [empty] * len(sample_ids), n_classes=1)
+
+
+def check_samples_exist(ctx: RoundContext, sample_ids: Sequence[str]) -> None:
+    """Refuse to go on when picked samples vanished from the dataset."""
+    present = set(ctx.store.existing(sample_ids))
+    missing = [i for i in sample_ids if i not in present]
+    if missing:
+        raise LookupError(f"{len(missing)} picked samples are no longer in the dataset: {missing[:5]}")
+
+
+def check_labels(picked: Sequence[str], labels: Mapping[str, Any]) -> None:
+    """Refuse labels for samples that were not picked, or missing labels for picked ones."""
+    extra = sorted(set(labels) - set(picked))
+    missing = sorted(set(picked) - set(labels))
+    if extra or missing:
+        raise ValueError(
+            f"annotations do not match the picks: {len(missing)} missing {missing[:5]}, "
+            f"{len(extra)} unexpected {extra[:5]}"
+        )
 
 
 def selection_pool(ctx: RoundContext, sample_ids: Sequence[str]) -> Pool:
@@ -49,13 +91,15 @@ def selection_pool(ctx: RoundContext, sample_ids: Sequence[str]) -> Pool:
         box_scores=scores,
         box_offsets=offsets,
         embeddings=embeddings,
-        labeled_embeddings=ctx.store.embeddings(labeled) if labeled and embeddings is not None else None,
+        labeled_embeddings=ctx.store.embeddings(labeled)
+        if labeled and embeddings is not None
+        else None,
         labeled_class_counts=_class_counts_for(ctx),
     )
 
 
 def annotate(ctx: RoundContext, key: str, sample_ids: Sequence[str], *, round_index: int) -> int:
-    """Send picks to the annotator with predictions as pre-labels; store labels once done."""
+    """Send picks with pre-labels and, when done at once, store the labels (no persistence)."""
     prelabels = dict(zip(sample_ids, ctx.store.predictions(sample_ids), strict=True))
     handle = ctx.annotator.submit(key, sample_ids, prelabels)
     progress = ctx.annotator.poll(handle)

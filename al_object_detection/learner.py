@@ -1,0 +1,189 @@
+"""The original module's library API: ``ObjectDetectionActiveLearner`` over the round engine.
+
+Its state lives in a SQLite file (``./cache/<dataset>_al_state.sqlite`` by default) that also
+records how to rebuild the learner, so :meth:`ObjectDetectionActiveLearner.from_cache`
+resumes a run exactly where it stopped, in a new process, with no pickled code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from al_object_detection.states.engine import Engine, Plan, StopRules
+from al_object_detection.states.store import Round, RoundStore
+
+
+class NotConfiguredError(RuntimeError):
+    """A component the learner needs has no configuration."""
+
+
+class ObjectDetectionActiveLearner:
+    """Runs active-learning rounds on a FiftyOne dataset until a stop rule holds."""
+
+    def __init__(
+        self,
+        dataset: Any,
+        predictor: Any,
+        sampler: Any = None,
+        annotator: Any = None,
+        *,
+        budget: int = 32,
+        rounds: int = 3,
+        bootstrap: str | None = None,
+        bootstrap_size: int | None = None,
+        label_budget: int | None = None,
+        target_map50_95: float | None = None,
+        seed: int = 0,
+        poll_interval_s: float = 30.0,
+        state_path: Path | str | None = None,
+        workdir: Path | str | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+        from al_object_detection.states.steps import RoundContext
+        from al_object_detection.strategies import build_sampler, sampler_spec
+
+        from al_object_detection.project import DEFAULT_STRATEGY
+
+        store = FiftyOneStore(dataset) if not isinstance(dataset, FiftyOneStore) else dataset
+        name = store.dataset.name
+        self.state_path = Path(state_path or Path("cache") / f"{name}_al_state.sqlite")
+        self.rounds = RoundStore(self.state_path)
+        self.rounds.bind(dataset=name)
+        sampler = sampler if sampler is not None else build_sampler(DEFAULT_STRATEGY)
+        annotator = annotator if annotator is not None else _annotator_from_env(store)
+        if bootstrap is None:
+            bootstrap = "random" if str(predictor.model_id).endswith((".yaml", ".yml")) else "model"
+        plan = Plan(
+            project=name,
+            budget=budget,
+            sampler=sampler,
+            bootstrap=bootstrap,
+            bootstrap_size=bootstrap_size,
+            seed=seed,
+            poll_interval_s=poll_interval_s,
+            stop=StopRules(rounds, label_budget, target_map50_95),
+        )
+        workdir = Path(workdir or self.state_path.parent / f"{name}_work").resolve()
+        try:
+            spec: dict[str, Any] | None = sampler_spec(sampler)
+        except ValueError:  # a custom strategy: from_cache then needs it passed in again
+            spec = None
+        self._save_recipe(predictor, spec, annotator, plan, workdir)
+        ctx = RoundContext(store, predictor, annotator, workdir)
+        self.engine = Engine(self.rounds, ctx, plan, log=log)
+
+    def run_active_learning(self) -> list[Round]:
+        """Run (or resume) rounds until a stop rule holds; returns every round."""
+        return self.engine.run()
+
+    @classmethod
+    def from_cache(
+        cls,
+        path: Path | str,
+        *,
+        sampler: Any = None,
+        annotator: Any = None,
+        log: Callable[[str], None] = print,
+    ) -> ObjectDetectionActiveLearner:
+        """Rebuild a learner from its state file (dataset, detector, strategy, plan)."""
+        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+        from al_object_detection.adapters.yolo_config import parse_yolo_config
+        from al_object_detection.strategies import build_sampler
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no state file at {path}")
+        recipe = json.loads(RoundStore(path).meta().get("recipe", "null") or "null")
+        if recipe is None:
+            raise NotConfiguredError(
+                f"{path} holds no learner recipe; was it made by this learner?"
+            )
+        store = FiftyOneStore.open(recipe["dataset"])
+        config = parse_yolo_config(recipe["model_config"], source=f"{path} (saved config)")
+        predictor = YOLOv8_ALObjectDetector(
+            recipe["model_path"], config, work_dir=recipe["detector_work_dir"]
+        )
+        if annotator is None:
+            annotator = _annotator_by_name(recipe["annotator"], store)
+        if sampler is None:
+            if recipe["sampler"] is None:
+                raise NotConfiguredError(f"{path} was made with a custom strategy: pass sampler=")
+            sampler = build_sampler(recipe["sampler"])
+        plan = recipe["plan"]
+        return cls(
+            store,
+            predictor,
+            sampler,
+            annotator,
+            budget=plan["budget"],
+            rounds=plan["max_rounds"],
+            bootstrap=plan["bootstrap"],
+            bootstrap_size=plan["bootstrap_size"],
+            label_budget=plan["label_budget"],
+            target_map50_95=plan["target_map50_95"],
+            seed=plan["seed"],
+            poll_interval_s=plan["poll_interval_s"],
+            state_path=path,
+            workdir=recipe["workdir"],
+            log=log,
+        )
+
+    def _save_recipe(
+        self,
+        predictor: Any,
+        sampler: dict[str, Any] | None,
+        annotator: Any,
+        plan: Plan,
+        workdir: Path,
+    ) -> None:
+        initial = self.rounds.meta().get("recipe")
+        model_path = json.loads(initial)["model_path"] if initial else str(predictor.model_id)
+        recipe = {
+            "dataset": plan.project,
+            "model_path": model_path,  # the starting weights; later rounds' are in the rounds
+            "model_config": {
+                "train": predictor.config.train,
+                "predict": dataclasses.asdict(predictor.config.predict),
+            },
+            "detector_work_dir": str(predictor.work_dir),
+            "sampler": sampler,
+            "annotator": type(annotator).__name__,
+            "workdir": str(workdir),
+            "plan": {
+                "budget": plan.budget,
+                "max_rounds": plan.stop.max_rounds,
+                "bootstrap": plan.bootstrap,
+                "bootstrap_size": plan.bootstrap_size,
+                "label_budget": plan.stop.label_budget,
+                "target_map50_95": plan.stop.target_map50_95,
+                "seed": plan.seed,
+                "poll_interval_s": plan.poll_interval_s,
+            },
+        }
+        self.rounds.set_meta("recipe", json.dumps(recipe))
+
+
+def _annotator_by_name(name: str, store: Any) -> Any:
+    if name == "OracleAnnotator":
+        from al_object_detection.adapters.oracle import OracleAnnotator
+
+        return OracleAnnotator(store)
+    return _annotator_from_env(store)
+
+
+def _annotator_from_env(store: Any) -> Any:
+    """The seed's default annotator: CVAT, configured from FIFTYONE_CVAT_* (or a .env file)."""
+    try:
+        from al_object_detection.adapters.cvat import CvatAnnotator
+    except ImportError as error:
+        raise NotConfiguredError(
+            "no annotator given and the CVAT backend is not available in this installation; "
+            "pass annotator=OracleAnnotator(store) to simulate one"
+        ) from error
+    return CvatAnnotator.from_env(store)

@@ -1,0 +1,186 @@
+"""The project config (``alod.toml``): dataset, detector, strategy, annotation, stop rules.
+
+Validated on load: a wrong section, key, type or value gets one message naming it and
+what is allowed. Paths are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BACKENDS = ("oracle", "cvat", "labelstudio")
+BOOTSTRAPS = ("random", "model")
+DEFAULT_STRATEGY: dict[str, Any] = {
+    "name": "two_stage",
+    "first": {"name": "uncertainty", "method": "binary_entropy", "aggregation": "mean"},
+    "second": {"name": "diversity", "method": "kcenter"},
+}
+
+# section -> key -> (types, default)
+_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
+    "project": {"name": ((str,), None), "state_dir": ((str,), "alod-state")},
+    "dataset": {"name": ((str,), None), "database_dir": ((str,), "")},
+    "detector": {"model": ((str,), None), "config": ((str,), "")},
+    "sampling": {
+        "budget": ((int,), 32),
+        "bootstrap": ((str,), "random"),
+        "bootstrap_size": ((int,), 0),
+        "seed": ((int,), 0),
+        "strategy": ((dict, str), DEFAULT_STRATEGY),
+    },
+    "annotation": {
+        "backend": ((str,), "oracle"),
+        "poll_interval_s": ((int, float), 30.0),
+        "max_attempts": ((int,), 3),
+    },
+    "stop": {
+        "max_rounds": ((int,), 3),
+        "label_budget": ((int,), 0),
+        "target_map50_95": ((int, float), 0.0),
+    },
+}
+
+
+class ProjectConfigError(ValueError):
+    """A config value that cannot be used; the message names it and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A validated ``alod.toml``."""
+
+    name: str
+    state_dir: Path
+    dataset: str
+    database_dir: Path | None
+    model: str
+    detector_config: Path | None
+    budget: int
+    bootstrap: str
+    bootstrap_size: int
+    seed: int
+    strategy: dict[str, Any] | str
+    backend: str
+    poll_interval_s: float
+    max_attempts: int
+    max_rounds: int
+    label_budget: int | None
+    target_map50_95: float | None
+    source: Path = field(default=Path("alod.toml"))
+
+    @property
+    def state_file(self) -> Path:
+        """The SQLite file that holds the rounds."""
+        return self.state_dir / f"{self.name}.sqlite"
+
+
+def load_project_config(path: Path | str) -> ProjectConfig:
+    """Read and validate ``alod.toml``."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise ProjectConfigError(f"{path}: cannot read ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectConfigError(f"{path}: not valid TOML: {error}") from error
+    return parse_project_config(raw, source=path)
+
+
+def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml")) -> ProjectConfig:
+    """Validate a parsed config; relative paths are taken from ``source``'s folder."""
+    values = _validated(raw, source)
+    _check_choices(values, source)
+    base = source.parent
+    model = values["detector"]["model"]
+    return ProjectConfig(
+        name=values["project"]["name"],
+        state_dir=base / values["project"]["state_dir"],
+        dataset=values["dataset"]["name"],
+        database_dir=_optional_path(base, values["dataset"]["database_dir"]),
+        model=model if model.endswith((".yaml", ".yml")) else str(base / model),
+        detector_config=_optional_path(base, values["detector"]["config"]),
+        budget=values["sampling"]["budget"],
+        bootstrap=values["sampling"]["bootstrap"],
+        bootstrap_size=values["sampling"]["bootstrap_size"],
+        seed=values["sampling"]["seed"],
+        strategy=values["sampling"]["strategy"],
+        backend=values["annotation"]["backend"],
+        poll_interval_s=float(values["annotation"]["poll_interval_s"]),
+        max_attempts=values["annotation"]["max_attempts"],
+        max_rounds=values["stop"]["max_rounds"],
+        label_budget=values["stop"]["label_budget"] or None,
+        target_map50_95=float(values["stop"]["target_map50_95"]) or None,
+        source=source,
+    )
+
+
+def _validated(raw: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
+    _no_unknown(raw, _SCHEMA, f"{source}: unknown section")
+    values: dict[str, dict[str, Any]] = {}
+    for section, keys in _SCHEMA.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ProjectConfigError(f"{source}: [{section}] must be a table")
+        _no_unknown(given, keys, f"{source}: unknown key in [{section}]")
+        values[section] = {}
+        for key, (types, default) in keys.items():
+            if key not in given:
+                if default is None:
+                    raise ProjectConfigError(f"{source}: [{section}] {key} is required")
+                values[section][key] = default
+                continue
+            value = given[key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                allowed = " or ".join(_TYPE_NAMES[t] for t in types)
+                raise ProjectConfigError(f"{source}: [{section}] {key} = {value!r} must be {allowed}")
+            values[section][key] = value
+    return values
+
+
+def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
+    def choose(section: str, key: str, allowed: tuple[str, ...]) -> None:
+        value = values[section][key]
+        if value not in allowed:
+            raise ProjectConfigError(
+                f"{source}: [{section}] {key} = {value!r}; allowed: {', '.join(allowed)}"
+            )
+
+    choose("annotation", "backend", BACKENDS)
+    choose("sampling", "bootstrap", BOOTSTRAPS)
+    for section, key, low in (
+        ("sampling", "budget", 1),
+        ("sampling", "bootstrap_size", 0),
+        ("stop", "max_rounds", 0),
+        ("stop", "label_budget", 0),
+        ("annotation", "max_attempts", 1),
+        ("annotation", "poll_interval_s", 0),
+    ):
+        if values[section][key] < low:
+            raise ProjectConfigError(f"{source}: [{section}] {key} must be >= {low}")
+    if not 0 <= values["stop"]["target_map50_95"] <= 1:
+        raise ProjectConfigError(f"{source}: [stop] target_map50_95 must lie in [0, 1]")
+    from al_object_detection.strategies import StrategyConfigError, build_sampler
+
+    try:
+        build_sampler(values["sampling"]["strategy"], where=f"{source}: [sampling] strategy")
+    except StrategyConfigError as error:
+        raise ProjectConfigError(str(error)) from error
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", dict: "a table"}
+
+
+def _no_unknown(given: dict[str, Any], allowed: dict[str, Any], prefix: str) -> None:
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ProjectConfigError(f"{prefix} {key!r}{hint}; allowed: {', '.join(allowed)}")
+
+
+def _optional_path(base: Path, value: str) -> Path | None:
+    return base / value if value else None

@@ -1,0 +1,241 @@
+"""The round engine: one loop that runs the state machine, whoever drives it.
+
+Each call of :meth:`Engine.step` does the work of the current round's state through the
+step functions and fires the trigger it returns, in one transaction with what it produced.
+External side effects (an annotation batch submitted, labels imported, a model trained) are
+recorded as intents with a deterministic key before they happen and checked before they are
+repeated, so a crash at any instant resumes without duplicating any of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from al_object_detection.states import machine as m
+from al_object_detection.states import steps
+from al_object_detection.states.store import Round, RoundStore
+
+WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class StopRules:
+    """When the project is done: rounds after round 0, labeled images, or a target mAP."""
+
+    max_rounds: int = 3
+    label_budget: int | None = None
+    target_map50_95: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How each round runs."""
+
+    project: str
+    budget: int
+    sampler: Any
+    bootstrap_size: int | None = None
+    bootstrap: str = "random"  # "random": round 0 picks at random; "model": round 0 predicts
+    seed: int = 0
+    max_attempts: int = 3
+    poll_interval_s: float = 30.0
+    stop: StopRules = field(default_factory=StopRules)
+
+
+class RoundFailed(RuntimeError):
+    """A round failed more often than the plan allows; the reason is in the state file."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step did: the trigger fired (or ``wait``) and the round afterwards."""
+
+    trigger: str
+    round: Round
+
+
+class Engine:
+    """Drives rounds forward, one persisted step at a time."""
+
+    def __init__(
+        self,
+        store: RoundStore,
+        ctx: steps.RoundContext,
+        plan: Plan,
+        *,
+        actor: str = "engine",
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.store, self.ctx, self.plan, self.actor, self.log = store, ctx, plan, actor, log
+        self._handlers: dict[str, Callable[[Round], tuple[str, dict[str, Any]]]] = {
+            m.PENDING: self._pending,
+            m.PREDICTING: self._predicting,
+            m.SAMPLING: self._sampling,
+            m.ANNOTATING: self._annotating,
+            m.IMPORTING: self._importing,
+            m.TRAINING: self._training,
+            m.EVALUATING: self._evaluating,
+        }
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def run(self, *, sleep: Callable[[float], None] = time.sleep) -> list[Round]:
+        """Run rounds until a stop rule holds; wait for annotators; retry failed rounds."""
+        while True:
+            result = self.step()
+            if result.trigger == "done":
+                return self.store.rounds()
+            if result.trigger == WAIT:
+                sleep(self.plan.poll_interval_s)
+
+    def step(self) -> StepResult:
+        """Do the current state's work once and persist the outcome."""
+        current = self.store.current()
+        if current is None or current.state == m.COMPLETED:
+            if self._should_stop(current):
+                return StepResult("done", current)  # type: ignore[arg-type]
+            index = 0 if current is None else current.round + 1
+            opened = self.store.open_round(index, self._budget_for(index), actor=self.actor)
+            return StepResult("opened", opened)
+        if current.state == m.CANCELLED:
+            return StepResult("done", current)
+        if current.state == m.FAILED:
+            return self._retry(current)
+        steps.use_latest_model(self.ctx, [r.model_path for r in self.store.rounds()])
+        handler = self._handlers[current.state]
+        try:
+            trigger, updates = handler(current)
+        except Exception as error:  # every step failure is recorded, never lost
+            reason = f"{type(error).__name__}: {error}"
+            self.log(f"round {current.round}: {current.state} failed: {reason}")
+            failed = self.store.fire(current.round, "fail", actor=self.actor, reason=reason)
+            return StepResult("fail", failed)
+        if trigger == WAIT:
+            return StepResult(WAIT, current)
+        after = self.store.fire(
+            current.round, trigger, actor=self.actor, expect=current.state, **updates
+        )
+        return StepResult(trigger, after)
+
+    def _retry(self, current: Round) -> StepResult:
+        if current.attempt >= self.plan.max_attempts:
+            raise RoundFailed(
+                f"round {current.round} failed {current.attempt} times in "
+                f"{current.failed_in}: {current.last_error}"
+            )
+        retried = self.store.fire(current.round, "retry", actor=self.actor, reason="automatic retry")
+        return StepResult("retry", retried)
+
+    # -- the work of each state ------------------------------------------------------------
+
+    def _pending(self, current: Round) -> tuple[str, dict[str, Any]]:
+        bootstrap = current.round == 0 and self.plan.bootstrap == "random"
+        return ("bootstrap" if bootstrap else "start"), {}
+
+    def _predicting(self, current: Round) -> tuple[str, dict[str, Any]]:
+        pool = self.ctx.store.ids("pool")
+        if not pool:
+            raise ValueError("the pool is empty: add images before the next round")
+        labeled = self.ctx.store.ids("labeled")  # their embeddings count for diversity
+        n = steps.predict(self.ctx, pool + labeled, only_stale=True)
+        self.log(f"round {current.round}: predicted {n} images ({len(pool)} in the pool)")
+        return "predicted", {}
+
+    def _sampling(self, current: Round) -> tuple[str, dict[str, Any]]:
+        pool_ids = self.ctx.store.ids("pool")
+        if not pool_ids:
+            raise ValueError("the pool is empty: nothing left to pick")
+        rng = np.random.default_rng([self.plan.seed, current.round, current.attempt])
+        bootstrap = current.round == 0 and self.plan.bootstrap == "random"
+        if bootstrap:
+            from al_object_detection.strategies import RandomSampler
+
+            pool, sampler = steps.ids_only_pool(pool_ids), RandomSampler()
+        else:
+            pool, sampler = steps.selection_pool(self.ctx, pool_ids), self.plan.sampler
+        chosen = sampler.choose(pool, current.budget, rng=rng)
+        wanted = min(current.budget, len(pool_ids))
+        if len(chosen) < wanted:
+            raise ValueError(f"strategy {sampler} returned {len(chosen)} picks, {wanted} were asked")
+        picked = [str(pool_ids[i]) for i in chosen.positions]
+        self.log(f"round {current.round}: picked {len(picked)} of {len(pool_ids)} with {sampler}")
+        for line in chosen.describe(pool)[:5]:
+            self.log(f"  {line}")
+        return "sampled", {"picked": picked}
+
+    def _annotating(self, current: Round) -> tuple[str, dict[str, Any]]:
+        handle = self._submitted(current)
+        progress = self.ctx.annotator.poll(handle)
+        if not progress.done:
+            self.log(f"round {current.round}: annotated {progress.completed}/{progress.total}")
+            return WAIT, {}
+        return "annotated", {}
+
+    def _importing(self, current: Round) -> tuple[str, dict[str, Any]]:
+        key = f"import:{self.plan.project}:r{current.round}"
+        if self.store.intent(key, round_index=current.round, kind="import", payload={}) is None:
+            labels = self.ctx.annotator.fetch(self._submitted(current))
+            steps.check_labels(current.picked or [], labels)
+            self.ctx.store.set_labels(labels, round_index=current.round)
+            self.store.complete_intent(key, {"labeled": len(labels)})
+        return "imported", {}
+
+    def _training(self, current: Round) -> tuple[str, dict[str, Any]]:
+        key = f"train:{self.plan.project}:r{current.round}:a{current.attempt}"
+        done = self.store.intent(key, round_index=current.round, kind="train", payload={})
+        if done is not None and Path(done["weights"]).is_file():
+            return "trained", {"model_path": done["weights"]}
+        trained = steps.train(self.ctx, round_index=current.round)
+        self.store.complete_intent(key, {"weights": str(trained.weights), "metrics": trained.metrics})
+        return "trained", {"model_path": str(trained.weights)}
+
+    def _evaluating(self, current: Round) -> tuple[str, dict[str, Any]]:
+        metrics = steps.evaluate(self.ctx, round_index=current.round)
+        labeled = self.ctx.store.counts()["labeled"]
+        self.log(
+            f"round {current.round}: {labeled} labeled -> mAP50 {metrics.map50:.3f}, "
+            f"mAP50-95 {metrics.map50_95:.3f}"
+        )
+        return "evaluated", {"metrics": {**metrics.as_dict(), "labeled": labeled}}
+
+    def _submitted(self, current: Round) -> str:
+        """The annotation handle of this round's attempt, submitting exactly once."""
+        key = f"{self.plan.project}-r{current.round}-a{current.attempt}"
+        picked = current.picked or []
+        handle = self.store.intent(key, round_index=current.round, kind="annotate", payload=picked)
+        if handle is None:
+            steps.check_samples_exist(self.ctx, picked)
+            prelabels = dict(zip(picked, self.ctx.store.predictions(picked), strict=True))
+            handle = self.ctx.annotator.submit(key, picked, prelabels)
+            self.store.complete_intent(key, handle)
+        return str(handle)
+
+    # -- stop rules ------------------------------------------------------------------------
+
+    def _budget_for(self, round_index: int) -> int:
+        budget = self.plan.budget
+        if round_index == 0 and self.plan.bootstrap_size:
+            budget = self.plan.bootstrap_size
+        if self.plan.stop.label_budget is not None:
+            remaining = self.plan.stop.label_budget - self.ctx.store.counts()["labeled"]
+            budget = max(0, min(budget, remaining))
+        return budget
+
+    def _should_stop(self, last: Round | None) -> bool:
+        if last is None:
+            return False
+        rules = self.plan.stop
+        if last.round >= rules.max_rounds:
+            return True
+        if rules.label_budget is not None and self.ctx.store.counts()["labeled"] >= rules.label_budget:
+            return True
+        reached = (last.metrics or {}).get("map50_95")
+        if rules.target_map50_95 is not None and reached is not None:
+            return bool(reached >= rules.target_map50_95)
+        return not self.ctx.store.ids("pool")

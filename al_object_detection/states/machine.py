@@ -1,0 +1,117 @@
+"""The round state machine, declared as one table.
+
+A round walks ``pending → predicting → sampling → annotating → importing → training →
+evaluating → completed``. A project with no model yet bootstraps round 0 straight from
+``pending`` to ``sampling`` (random or zero-shot picks). Any working state can ``fail``
+(retryable: ``retry`` returns to the state that failed) or be ``cancel``-led.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PENDING = "pending"
+PREDICTING = "predicting"
+SAMPLING = "sampling"
+ANNOTATING = "annotating"
+IMPORTING = "importing"
+TRAINING = "training"
+EVALUATING = "evaluating"
+COMPLETED = "completed"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+WORKING = (PENDING, PREDICTING, SAMPLING, ANNOTATING, IMPORTING, TRAINING, EVALUATING)
+STATES = (*WORKING, COMPLETED, FAILED, CANCELLED)
+TERMINAL = (COMPLETED, CANCELLED)
+
+# trigger        source                dest
+TRANSITIONS: tuple[tuple[str, str | tuple[str, ...], str], ...] = (
+    ("start",      PENDING,     PREDICTING),
+    ("bootstrap",  PENDING,     SAMPLING),
+    ("predicted",  PREDICTING,  SAMPLING),
+    ("sampled",    SAMPLING,    ANNOTATING),
+    ("annotated",  ANNOTATING,  IMPORTING),
+    ("imported",   IMPORTING,   TRAINING),
+    ("trained",    TRAINING,    EVALUATING),
+    ("evaluated",  EVALUATING,  COMPLETED),
+    ("fail",       WORKING,     FAILED),
+    ("cancel",     (*WORKING, FAILED), CANCELLED),
+    # ("retry", FAILED, <the state that failed>): one row per working state, see below
+)  # fmt: skip
+
+
+class IllegalTransition(ValueError):
+    """A trigger that the table does not allow from the current state."""
+
+
+@dataclass
+class RoundState:
+    """The machine's model: the state, and where a failed round failed."""
+
+    state: str = PENDING
+    failed_in: str | None = None
+
+
+def _retry_rows() -> list[dict[str, Any]]:
+    return [
+        {"trigger": "retry", "source": FAILED, "dest": state, "conditions": _failed_in(state)}
+        for state in WORKING
+    ]
+
+
+def _failed_in(state: str) -> Any:
+    return lambda event: event.model.failed_in == state
+
+
+def _machine(model: RoundState) -> Any:
+    from transitions import Machine
+
+    rows = [{"trigger": t, "source": list(s) if isinstance(s, tuple) else s, "dest": d}
+            for t, s, d in TRANSITIONS]  # fmt: skip
+    return Machine(
+        model=model,
+        states=list(STATES),
+        transitions=rows + _retry_rows(),
+        initial=model.state,
+        auto_transitions=False,
+        send_event=True,
+        model_attribute="state",
+    )
+
+
+def next_state(state: str, trigger: str, *, failed_in: str | None = None) -> str:
+    """The state ``trigger`` leads to from ``state``; IllegalTransition if the table forbids it."""
+    if state not in STATES:
+        raise IllegalTransition(f"unknown state {state!r} (states: {', '.join(STATES)})")
+    from transitions import MachineError
+
+    model = RoundState(state=state, failed_in=failed_in)
+    allowed = _machine(model).get_triggers(state)
+    if trigger not in allowed:
+        raise IllegalTransition(
+            f"cannot {trigger!r} from {state!r}; allowed from {state!r}: {', '.join(allowed) or 'nothing'}"
+        )
+    try:
+        fired = bool(getattr(model, trigger)())
+    except MachineError as error:
+        raise IllegalTransition(str(error)) from error
+    if not fired:
+        raise IllegalTransition(f"cannot {trigger!r} from {state!r} (failed in {failed_in!r})")
+    return model.state
+
+
+def triggers_from(state: str) -> list[str]:
+    """The triggers the table allows from ``state``."""
+    return sorted(_machine(RoundState(state=state)).get_triggers(state))
+
+
+def trigger_for(source: str, dest: str) -> str | None:
+    """The trigger that leads from ``source`` to ``dest``, if the table has one."""
+    if source == FAILED and dest in WORKING:
+        return "retry"
+    for trigger, sources, target in TRANSITIONS:
+        if target == dest and source in (sources if isinstance(sources, tuple) else (sources,)):
+            return trigger
+    return None

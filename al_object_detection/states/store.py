@@ -1,0 +1,339 @@
+"""The project's SQLite state file: rounds, the transitions log and side-effect intents.
+
+One file per project, WAL mode with ``synchronous=FULL``; every read-then-write runs inside
+``BEGIN IMMEDIATE`` so two processes (the daemon and an operator's override) never interleave.
+Every transition is written in the same transaction as the round row it changes, so the log's
+last line always equals the stored state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from al_object_detection.states.machine import FAILED, PENDING, next_state
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE rounds (
+        round       INTEGER PRIMARY KEY,
+        state       TEXT NOT NULL,
+        attempt     INTEGER NOT NULL DEFAULT 1,
+        failed_in   TEXT,
+        last_error  TEXT,
+        budget      INTEGER NOT NULL,
+        picked      TEXT,
+        model_path  TEXT,
+        metrics     TEXT,
+        created_at  TEXT NOT NULL,
+        state_since TEXT NOT NULL
+    );
+    CREATE TABLE transitions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        round      INTEGER NOT NULL REFERENCES rounds(round),
+        from_state TEXT NOT NULL,
+        to_state   TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        reason     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE intents (
+        key        TEXT PRIMARY KEY,
+        round      INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        result     TEXT,
+        created_at TEXT NOT NULL,
+        done_at    TEXT
+    );
+    """,
+}
+
+
+class StateFileError(RuntimeError):
+    """A state file this version cannot use (newer schema, another dataset, corrupt)."""
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round as stored."""
+
+    round: int
+    state: str
+    attempt: int
+    failed_in: str | None
+    last_error: str | None
+    budget: int
+    picked: list[str] | None
+    model_path: str | None
+    metrics: dict[str, Any] | None
+    created_at: str
+    state_since: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One line of the append-only transitions log."""
+
+    round: int
+    from_state: str
+    to_state: str
+    at: str
+    actor: str
+    reason: str
+
+
+def now() -> str:
+    """UTC time as ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class RoundStore:
+    """Typed access to one project's state file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- metadata --------------------------------------------------------------------------
+
+    def bind(self, **identity: str) -> None:
+        """Record what this file belongs to; refuse a file that belongs to something else."""
+        with self.transaction() as db:
+            for key, value in identity.items():
+                row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                elif row["value"] != value:
+                    raise StateFileError(
+                        f"{self.path} belongs to {key} {row['value']!r}, not {value!r}; "
+                        "use another state file for this project"
+                    )
+
+    def meta(self) -> dict[str, str]:
+        """Everything recorded by :meth:`bind` (and the settings saved with it)."""
+        rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {row["key"]: row["value"] for row in rows}
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record (or replace) one metadata value."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def copy_to(self, path: Path, **meta: str) -> RoundStore:
+        """A consistent copy of this file (SQLite's backup API) with some metadata replaced."""
+        target = sqlite3.connect(path)
+        self._db.backup(target)
+        target.close()
+        copy = RoundStore(path)
+        for key, value in meta.items():
+            copy.set_meta(key, value)
+        return copy
+
+    # -- rounds ----------------------------------------------------------------------------
+
+    def current(self) -> Round | None:
+        """The latest round, or None before the first."""
+        row = self._db.execute("SELECT * FROM rounds ORDER BY round DESC LIMIT 1").fetchone()
+        return _round(row) if row else None
+
+    def get(self, round_index: int) -> Round:
+        """One round; KeyError if absent."""
+        row = self._db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone()
+        if row is None:
+            raise KeyError(f"no round {round_index} in {self.path}")
+        return _round(row)
+
+    def rounds(self) -> list[Round]:
+        """All rounds, oldest first."""
+        return [_round(r) for r in self._db.execute("SELECT * FROM rounds ORDER BY round")]
+
+    def open_round(self, round_index: int, budget: int, *, actor: str) -> Round:
+        """Create round ``round_index`` in ``pending`` (idempotent)."""
+        with self.transaction() as db:
+            exists = db.execute("SELECT 1 FROM rounds WHERE round = ?", (round_index,)).fetchone()
+            if not exists:
+                at = now()
+                db.execute(
+                    "INSERT INTO rounds (round, state, budget, created_at, state_since)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (round_index, PENDING, budget, at, at),
+                )
+                _log(db, round_index, "", PENDING, at, actor, "round opened")
+        return self.get(round_index)
+
+    def fire(
+        self,
+        round_index: int,
+        trigger: str,
+        *,
+        actor: str,
+        reason: str = "",
+        expect: str | None = None,
+        **updates: Any,
+    ) -> Round:
+        """Apply ``trigger`` (checked against the table) with column ``updates``, atomically.
+
+        ``expect`` guards against a concurrent change: the round must still be in that state.
+        """
+        with self.transaction() as db:
+            current = _round(db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone())
+            if expect is not None and current.state != expect:
+                raise StateChanged(f"round {round_index} is {current.state!r}, expected {expect!r}")
+            target = next_state(current.state, trigger, failed_in=current.failed_in)
+            self._write(db, current, target, actor=actor, reason=reason, updates=updates)
+        return self.get(round_index)
+
+    def force(self, round_index: int, target: str, *, actor: str, reason: str) -> Round:
+        """Move a round to ``target`` outside the table (an audited operator override)."""
+        with self.transaction() as db:
+            current = _round(db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone())
+            self._write(db, current, target, actor=actor, reason=f"forced: {reason}", updates={})
+        return self.get(round_index)
+
+    def update(self, round_index: int, **updates: Any) -> None:
+        """Set columns of a round without a transition (picks, model path, metrics)."""
+        with self.transaction() as db:
+            _set(db, round_index, updates)
+
+    def _write(
+        self, db: sqlite3.Connection, current: Round, target: str, *, actor: str, reason: str,
+        updates: dict[str, Any],
+    ) -> None:  # fmt: skip
+        at = now()
+        columns = dict(updates, state=target, state_since=at)
+        if target == FAILED:
+            columns["failed_in"] = current.state
+            columns.setdefault("last_error", reason)
+        elif current.state == FAILED:
+            columns["attempt"] = current.attempt + 1
+        _set(db, current.round, columns)
+        _log(db, current.round, current.state, target, at, actor, reason)
+
+    # -- transitions log -------------------------------------------------------------------
+
+    def transitions(self, round_index: int | None = None) -> list[Transition]:
+        """The log, oldest first (all rounds, or one)."""
+        query, args = "SELECT * FROM transitions ORDER BY id", ()
+        if round_index is not None:
+            query, args = "SELECT * FROM transitions WHERE round = ? ORDER BY id", (round_index,)
+        return [
+            Transition(r["round"], r["from_state"], r["to_state"], r["at"], r["actor"], r["reason"])
+            for r in self._db.execute(query, args)
+        ]
+
+    # -- intents ---------------------------------------------------------------------------
+
+    def intent(self, key: str, *, round_index: int, kind: str, payload: Any) -> Any | None:
+        """Record that side effect ``key`` is about to happen; its result if it already did."""
+        with self.transaction() as db:
+            row = db.execute("SELECT result FROM intents WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO intents (key, round, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (key, round_index, kind, json.dumps(payload), now()),
+                )
+                return None
+        return json.loads(row["result"]) if row["result"] is not None else None
+
+    def complete_intent(self, key: str, result: Any) -> None:
+        """Record the outcome of side effect ``key``."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE intents SET result = ?, done_at = ? WHERE key = ?", (json.dumps(result), now(), key)
+            )
+
+    def intents(self, round_index: int | None = None) -> list[dict[str, Any]]:
+        """Recorded intents, oldest first."""
+        rows = self._db.execute("SELECT * FROM intents ORDER BY created_at, key").fetchall()
+        return [dict(r) for r in rows if round_index is None or r["round"] == round_index]
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StateFileError(
+                f"{self.path} has schema version {version}, newer than this program's "
+                f"{SCHEMA_VERSION}: upgrade al_object_detection to read it"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as db:
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target}")
+
+
+class StateChanged(RuntimeError):
+    """The round changed under us (another process moved it)."""
+
+
+_COLUMNS = {"state", "attempt", "failed_in", "last_error", "budget", "picked", "model_path",
+            "metrics", "state_since"}  # fmt: skip
+_JSON_COLUMNS = {"picked", "metrics"}
+
+
+def _set(db: sqlite3.Connection, round_index: int, columns: dict[str, Any]) -> None:
+    unknown = set(columns) - _COLUMNS
+    if unknown:
+        raise ValueError(f"unknown round columns {sorted(unknown)}")
+    values = [json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in columns.items()]
+    assignments = ", ".join(f"{k} = ?" for k in columns)
+    db.execute(f"UPDATE rounds SET {assignments} WHERE round = ?", (*values, round_index))
+
+
+def _log(db: sqlite3.Connection, round_index: int, source: str, target: str, at: str, actor: str,
+         reason: str) -> None:  # fmt: skip
+    db.execute(
+        "INSERT INTO transitions (round, from_state, to_state, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (round_index, source, target, at, actor, reason),
+    )
+
+
+def _round(row: sqlite3.Row | None) -> Round:
+    if row is None:
+        raise KeyError("no such round")
+    return Round(
+        round=row["round"],
+        state=row["state"],
+        attempt=row["attempt"],
+        failed_in=row["failed_in"],
+        last_error=row["last_error"],
+        budget=row["budget"],
+        picked=json.loads(row["picked"]) if row["picked"] else None,
+        model_path=row["model_path"],
+        metrics=json.loads(row["metrics"]) if row["metrics"] else None,
+        created_at=row["created_at"],
+        state_since=row["state_since"],
+    )

