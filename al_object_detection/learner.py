@@ -44,10 +44,9 @@ class ObjectDetectionActiveLearner:
         log: Callable[[str], None] = print,
     ) -> None:
         from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+        from al_object_detection.project import DEFAULT_STRATEGY
         from al_object_detection.states.steps import RoundContext
         from al_object_detection.strategies import build_sampler, sampler_spec
-
-        from al_object_detection.project import DEFAULT_STRATEGY
 
         store = FiftyOneStore(dataset) if not isinstance(dataset, FiftyOneStore) else dataset
         name = store.dataset.name

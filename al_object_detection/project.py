@@ -136,7 +136,9 @@ def _validated(raw: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
             value = given[key]
             if isinstance(value, bool) or not isinstance(value, types):
                 allowed = " or ".join(_TYPE_NAMES[t] for t in types)
-                raise ProjectConfigError(f"{source}: [{section}] {key} = {value!r} must be {allowed}")
+                raise ProjectConfigError(
+                    f"{source}: [{section}] {key} = {value!r} must be {allowed}"
+                )
             values[section][key] = value
     return values
 

@@ -10,6 +10,7 @@ and ``embedding``. All writes are bulk ``set_values`` calls keyed by sample id.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +223,7 @@ class FiftyOneStore:
         """Export the labeled split (train) and the validation split (val) for ultralytics."""
         fo = import_fiftyone()
         classes = list(self.classes)
+        shutil.rmtree(export_dir, ignore_errors=True)  # never train on a previous attempt's files
         for split, name in ((train_split, "train"), (VAL, "val")):
             view = self.dataset.match({self.fields.split: split})
             if len(view) == 0:

@@ -28,12 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_commands(commands.add_parser("data", help="make or import a detection dataset"))
     demo = commands.add_parser("demo", help="an offline active-learning run on the demo data")
     demo.add_argument("--workdir", type=Path, default=Path("demo"), help="where everything goes")
-    demo.add_argument(
-        "--rounds", type=int, default=1, help="active-learning rounds after the start set"
-    )
-    demo.add_argument("--start", type=int, default=24, help="images labeled before round 1")
-    demo.add_argument("--budget", type=int, default=32, help="images picked per round")
-    demo.add_argument("--epochs", type=int, default=None, help="training epochs per round")
+    demo.add_argument("--rounds", type=int, default=2, help="rounds after the start set")
+    demo.add_argument("--start", type=int, default=24, help="images labeled in round 0")
+    demo.add_argument("--budget", type=int, default=24, help="images picked per round")
+    demo.add_argument("--epochs", type=int, default=8, help="training epochs per round")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
     demo.set_defaults(handler=_run_demo)
@@ -147,9 +145,10 @@ def _load_into_fiftyone(args: argparse.Namespace, data: object) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from al_object_detection.demo import DemoSettings, run_demo
+    from al_object_detection.demo import run_demo
+    from al_object_detection.experiment import ExperimentSettings
 
-    settings = DemoSettings(
+    settings = ExperimentSettings(
         workdir=args.workdir,
         rounds=args.rounds,
         start=args.start,

@@ -111,7 +111,7 @@ class Engine:
         handler = self._handlers[current.state]
         try:
             trigger, updates = handler(current)
-        except Exception as error:  # every step failure is recorded, never lost
+        except Exception as error:  # noqa: BLE001 -- every step failure is recorded, never lost
             reason = f"{type(error).__name__}: {error}"
             self.log(f"round {current.round}: {current.state} failed: {reason}")
             failed = self.store.fire(current.round, "fail", actor=self.actor, reason=reason)
@@ -129,7 +129,9 @@ class Engine:
                 f"round {current.round} failed {current.attempt} times in "
                 f"{current.failed_in}: {current.last_error}"
             )
-        retried = self.store.fire(current.round, "retry", actor=self.actor, reason="automatic retry")
+        retried = self.store.fire(
+            current.round, "retry", actor=self.actor, reason="automatic retry"
+        )
         return StepResult("retry", retried)
 
     # -- the work of each state ------------------------------------------------------------
@@ -162,11 +164,14 @@ class Engine:
         chosen = sampler.choose(pool, current.budget, rng=rng)
         wanted = min(current.budget, len(pool_ids))
         if len(chosen) < wanted:
-            raise ValueError(f"strategy {sampler} returned {len(chosen)} picks, {wanted} were asked")
+            raise ValueError(
+                f"strategy {sampler} returned {len(chosen)} picks, {wanted} were asked"
+            )
         picked = [str(pool_ids[i]) for i in chosen.positions]
         self.log(f"round {current.round}: picked {len(picked)} of {len(pool_ids)} with {sampler}")
-        for line in chosen.describe(pool)[:5]:
-            self.log(f"  {line}")
+        names = [Path(p).name for p in self.ctx.store.filepaths(picked[:5])]
+        for name, reason in zip(names, chosen.reasons, strict=False):
+            self.log(f"  {name}: {reason}")
         return "sampled", {"picked": picked}
 
     def _annotating(self, current: Round) -> tuple[str, dict[str, Any]]:
@@ -192,7 +197,9 @@ class Engine:
         if done is not None and Path(done["weights"]).is_file():
             return "trained", {"model_path": done["weights"]}
         trained = steps.train(self.ctx, round_index=current.round)
-        self.store.complete_intent(key, {"weights": str(trained.weights), "metrics": trained.metrics})
+        self.store.complete_intent(
+            key, {"weights": str(trained.weights), "metrics": trained.metrics}
+        )
         return "trained", {"model_path": str(trained.weights)}
 
     def _evaluating(self, current: Round) -> tuple[str, dict[str, Any]]:
@@ -233,7 +240,10 @@ class Engine:
         rules = self.plan.stop
         if last.round >= rules.max_rounds:
             return True
-        if rules.label_budget is not None and self.ctx.store.counts()["labeled"] >= rules.label_budget:
+        if (
+            rules.label_budget is not None
+            and self.ctx.store.counts()["labeled"] >= rules.label_budget
+        ):
             return True
         reached = (last.metrics or {}).get("map50_95")
         if rules.target_map50_95 is not None and reached is not None:

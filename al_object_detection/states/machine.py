@@ -91,7 +91,8 @@ def next_state(state: str, trigger: str, *, failed_in: str | None = None) -> str
     allowed = _machine(model).get_triggers(state)
     if trigger not in allowed:
         raise IllegalTransition(
-            f"cannot {trigger!r} from {state!r}; allowed from {state!r}: {', '.join(allowed) or 'nothing'}"
+            f"cannot {trigger!r} from {state!r}; "
+            f"allowed from {state!r}: {', '.join(allowed) or 'nothing'}"
         )
     try:
         fired = bool(getattr(model, trigger)())

@@ -66,7 +66,9 @@ def check_samples_exist(ctx: RoundContext, sample_ids: Sequence[str]) -> None:
     present = set(ctx.store.existing(sample_ids))
     missing = [i for i in sample_ids if i not in present]
     if missing:
-        raise LookupError(f"{len(missing)} picked samples are no longer in the dataset: {missing[:5]}")
+        raise LookupError(
+            f"{len(missing)} picked samples are no longer in the dataset: {missing[:5]}"
+        )
 
 
 def check_labels(picked: Sequence[str], labels: Mapping[str, Any]) -> None:

@@ -207,7 +207,9 @@ class RoundStore:
         ``expect`` guards against a concurrent change: the round must still be in that state.
         """
         with self.transaction() as db:
-            current = _round(db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone())
+            current = _round(
+                db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone()
+            )
             if expect is not None and current.state != expect:
                 raise StateChanged(f"round {round_index} is {current.state!r}, expected {expect!r}")
             target = next_state(current.state, trigger, failed_in=current.failed_in)
@@ -217,7 +219,9 @@ class RoundStore:
     def force(self, round_index: int, target: str, *, actor: str, reason: str) -> Round:
         """Move a round to ``target`` outside the table (an audited operator override)."""
         with self.transaction() as db:
-            current = _round(db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone())
+            current = _round(
+                db.execute("SELECT * FROM rounds WHERE round = ?", (round_index,)).fetchone()
+            )
             self._write(db, current, target, actor=actor, reason=f"forced: {reason}", updates={})
         return self.get(round_index)
 
@@ -244,12 +248,15 @@ class RoundStore:
 
     def transitions(self, round_index: int | None = None) -> list[Transition]:
         """The log, oldest first (all rounds, or one)."""
-        query, args = "SELECT * FROM transitions ORDER BY id", ()
-        if round_index is not None:
-            query, args = "SELECT * FROM transitions WHERE round = ? ORDER BY id", (round_index,)
+        if round_index is None:
+            rows = self._db.execute("SELECT * FROM transitions ORDER BY id")
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM transitions WHERE round = ? ORDER BY id", (round_index,)
+            )
         return [
             Transition(r["round"], r["from_state"], r["to_state"], r["at"], r["actor"], r["reason"])
-            for r in self._db.execute(query, args)
+            for r in rows
         ]
 
     # -- intents ---------------------------------------------------------------------------
@@ -260,7 +267,8 @@ class RoundStore:
             row = db.execute("SELECT result FROM intents WHERE key = ?", (key,)).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO intents (key, round, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO intents (key, round, kind, payload, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
                     (key, round_index, kind, json.dumps(payload), now()),
                 )
                 return None
@@ -270,7 +278,8 @@ class RoundStore:
         """Record the outcome of side effect ``key``."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE intents SET result = ?, done_at = ? WHERE key = ?", (json.dumps(result), now(), key)
+                "UPDATE intents SET result = ?, done_at = ? WHERE key = ?",
+                (json.dumps(result), now(), key),
             )
 
     def intents(self, round_index: int | None = None) -> list[dict[str, Any]]:
@@ -308,7 +317,9 @@ def _set(db: sqlite3.Connection, round_index: int, columns: dict[str, Any]) -> N
     unknown = set(columns) - _COLUMNS
     if unknown:
         raise ValueError(f"unknown round columns {sorted(unknown)}")
-    values = [json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in columns.items()]
+    values = [
+        json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in columns.items()
+    ]
     assignments = ", ".join(f"{k} = ?" for k in columns)
     db.execute(f"UPDATE rounds SET {assignments} WHERE round = ?", (*values, round_index))
 
@@ -316,7 +327,8 @@ def _set(db: sqlite3.Connection, round_index: int, columns: dict[str, Any]) -> N
 def _log(db: sqlite3.Connection, round_index: int, source: str, target: str, at: str, actor: str,
          reason: str) -> None:  # fmt: skip
     db.execute(
-        "INSERT INTO transitions (round, from_state, to_state, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO transitions (round, from_state, to_state, at, actor, reason)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         (round_index, source, target, at, actor, reason),
     )
 

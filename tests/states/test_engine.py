@@ -65,7 +65,8 @@ def test_rounds_run_to_completion_with_the_bootstrap_path(
     assert path1[:3] == [m.PENDING, m.PREDICTING, m.SAMPLING]
     assert rounds[1].metrics is not None
     assert set(rounds[1].metrics) >= {"map50", "map50_95", "labeled", "per_class"}
-    assert rounds[1].model_path and rounds[1].model_path.endswith("round_001.pt")
+    assert rounds[1].model_path is not None
+    assert rounds[1].model_path.endswith("round_001.pt")
     # round 1 predicted with round 0's model on the pool and the labeled set (embeddings);
     # evaluation predicted the validation split with round 1's model
     train_side = store.dataset.match({"al_split": {"$ne": "val"}})
@@ -127,7 +128,8 @@ def test_vanished_samples_fail_the_round_with_the_reason(
     for _ in range(3):  # opened, bootstrap, sampled
         al.engine.step()
     current = al.rounds.current()
-    assert current is not None and current.picked
+    assert current is not None
+    assert current.picked
     store.dataset.delete_samples(current.picked[:2])
     result = al.engine.step()
     assert result.trigger == "fail"
@@ -138,4 +140,5 @@ def test_label_budget_caps_the_rounds(store: FiftyOneStore, tmp_path: Path) -> N
     al = learner(store, tmp_path, rounds=5, label_budget=8, bootstrap_size=6)
     al.engine.step()  # opens round 0
     current = al.rounds.current()
-    assert current is not None and current.budget == 6
+    assert current is not None
+    assert current.budget == 6

@@ -1,0 +1,58 @@
+"""Build the round engine of a project from its validated ``alod.toml``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from al_object_detection.project import ProjectConfig
+from al_object_detection.states.engine import Engine, Plan, StopRules
+from al_object_detection.states.store import RoundStore
+
+
+def build_engine(
+    config: ProjectConfig, *, actor: str = "engine", log: Callable[[str], None] = print
+) -> Engine:
+    """The engine for ``config``: its FiftyOne dataset, detector, annotator and state file."""
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+    from al_object_detection.offline import activate
+    from al_object_detection.states.steps import RoundContext
+    from al_object_detection.strategies import build_sampler
+
+    activate(config.state_dir)
+    import_fiftyone(config.database_dir)
+    store = FiftyOneStore.open(config.dataset)
+    rounds = RoundStore(config.state_file)
+    rounds.bind(dataset=config.dataset, project=config.name)
+    detector = YOLOv8_ALObjectDetector(
+        config.model, config.detector_config, work_dir=config.state_dir / "detector"
+    )
+    plan = Plan(
+        project=config.name,
+        budget=config.budget,
+        sampler=build_sampler(config.strategy),
+        bootstrap=config.bootstrap,
+        bootstrap_size=config.bootstrap_size or None,
+        seed=config.seed,
+        max_attempts=config.max_attempts,
+        poll_interval_s=config.poll_interval_s,
+        stop=StopRules(config.max_rounds, config.label_budget, config.target_map50_95),
+    )
+    ctx = RoundContext(store, detector, build_annotator(config.backend, store), config.state_dir)
+    return Engine(rounds, ctx, plan, actor=actor, log=log)
+
+
+def build_annotator(backend: str, store: Any) -> Any:
+    """The annotation backend ``backend`` (``oracle``, ``cvat``, ``labelstudio``)."""
+    if backend == "oracle":
+        from al_object_detection.adapters.oracle import OracleAnnotator
+
+        return OracleAnnotator(store)
+    if backend == "cvat":
+        from al_object_detection.adapters.cvat import CvatAnnotator
+
+        return CvatAnnotator.from_env(store)
+    from al_object_detection.adapters.label_studio import LabelStudioAnnotator
+
+    return LabelStudioAnnotator.from_env(store)
