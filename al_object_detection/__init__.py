@@ -12,6 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ObjectDetectionActiveLearner": "al_object_detection.learner",
     "YOLOv8_ALObjectDetector": "al_object_detection.adapters.ultralytics_detector",
     "FiftyOneStore": "al_object_detection.adapters.fiftyone_store",
     "OracleAnnotator": "al_object_detection.adapters.oracle",

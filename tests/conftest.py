@@ -42,3 +42,17 @@ def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shapes")
     make_shapes(root, n_images=32, image_size=64, seed=0)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(shapes_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real (barely trained) YOLOv8n checkpoint for the shapes classes, made once."""
+    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+    from al_object_detection.adapters.yolo_config import parse_yolo_config
+
+    config = parse_yolo_config(
+        {"train": {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "plots": False}}
+    )
+    work = tmp_path_factory.mktemp("tiny-weights")
+    detector = YOLOv8_ALObjectDetector("yolov8n.yaml", config, work_dir=work)
+    return detector.train(shapes_dir / "data.yaml", round_index=0).weights

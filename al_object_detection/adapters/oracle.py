@@ -39,11 +39,14 @@ class LabelNoise:
 
 
 class OracleAnnotator:
-    """Answers requests from the hidden ground-truth field, after ``delay_s``, with noise."""
+    """Answers requests from the hidden ground-truth field, after ``delay_s``, with noise.
+
+    ``store`` is the project's ``FiftyOneStore`` or its FiftyOne dataset.
+    """
 
     def __init__(
         self,
-        store: FiftyOneStore,
+        store: FiftyOneStore | Any,
         *,
         delay_s: float = 0.0,
         noise: LabelNoise | None = None,
@@ -51,7 +54,7 @@ class OracleAnnotator:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.delay_s, self.noise, self.seed, self.clock = (
-            store,
+            store if isinstance(store, FiftyOneStore) else FiftyOneStore(store),
             delay_s,
             noise,
             seed,
