@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ObjectDetectionActiveLearner": "al_object_detection.learner",
     "YOLOv8_ALObjectDetector": "al_object_detection.adapters.ultralytics_detector",
+    "ZeroShot_ALObjectDetector": "al_object_detection.adapters.owlv2",
+    "ZeroShotModelInitializer": "al_object_detection.initializer",
     "FiftyOneStore": "al_object_detection.adapters.fiftyone_store",
     "OracleAnnotator": "al_object_detection.adapters.oracle",
     "Sampler": "al_object_detection.strategies",

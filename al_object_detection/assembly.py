@@ -39,7 +39,16 @@ def build_engine(
         poll_interval_s=config.poll_interval_s,
         stop=StopRules(config.max_rounds, config.label_budget, config.target_map50_95),
     )
-    ctx = RoundContext(store, detector, build_annotator(config.backend, store), config.state_dir)
+    zero_shot = None
+    if config.bootstrap == "zero_shot":
+        from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+
+        zero_shot = ZeroShot_ALObjectDetector(
+            config.zero_shot_config, classes=store.classes or None
+        )
+        store.ensure_classes(zero_shot.classes)
+    annotator = build_annotator(config.backend, store)
+    ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
     return Engine(rounds, ctx, plan, actor=actor, log=log)
 
 

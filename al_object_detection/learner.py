@@ -41,6 +41,7 @@ class ObjectDetectionActiveLearner:
         poll_interval_s: float = 30.0,
         state_path: Path | str | None = None,
         workdir: Path | str | None = None,
+        zero_shot_model: Any = None,
         log: Callable[[str], None] = print,
     ) -> None:
         from al_object_detection.adapters.fiftyone_store import FiftyOneStore
@@ -55,8 +56,12 @@ class ObjectDetectionActiveLearner:
         self.rounds.bind(dataset=name)
         sampler = sampler if sampler is not None else build_sampler(DEFAULT_STRATEGY)
         annotator = annotator if annotator is not None else _annotator_from_env(store)
-        if bootstrap is None:
+        if bootstrap is None and zero_shot_model is not None:
+            bootstrap = "zero_shot"
+        elif bootstrap is None:
             bootstrap = "random" if str(predictor.model_id).endswith((".yaml", ".yml")) else "model"
+        if zero_shot_model is not None:
+            store.ensure_classes(zero_shot_model.classes)
         plan = Plan(
             project=name,
             budget=budget,
@@ -72,8 +77,8 @@ class ObjectDetectionActiveLearner:
             spec: dict[str, Any] | None = sampler_spec(sampler)
         except ValueError:  # a custom strategy: from_cache then needs it passed in again
             spec = None
-        self._save_recipe(predictor, spec, annotator, plan, workdir)
-        ctx = RoundContext(store, predictor, annotator, workdir)
+        self._save_recipe(predictor, spec, annotator, plan, workdir, zero_shot_model)
+        ctx = RoundContext(store, predictor, annotator, workdir, zero_shot_model)
         self.engine = Engine(self.rounds, ctx, plan, log=log)
 
     def run_active_learning(self) -> list[Round]:
@@ -110,6 +115,13 @@ class ObjectDetectionActiveLearner:
         )
         if annotator is None:
             annotator = _annotator_by_name(recipe["annotator"], store)
+        zero_shot_model = None
+        if recipe.get("zero_shot_config"):
+            from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+
+            zero_shot_model = ZeroShot_ALObjectDetector(
+                recipe["zero_shot_config"], classes=store.classes
+            )
         if sampler is None:
             if recipe["sampler"] is None:
                 raise NotConfiguredError(f"{path} was made with a custom strategy: pass sampler=")
@@ -130,6 +142,7 @@ class ObjectDetectionActiveLearner:
             poll_interval_s=plan["poll_interval_s"],
             state_path=path,
             workdir=recipe["workdir"],
+            zero_shot_model=zero_shot_model,
             log=log,
         )
 
@@ -140,6 +153,7 @@ class ObjectDetectionActiveLearner:
         annotator: Any,
         plan: Plan,
         workdir: Path,
+        zero_shot_model: Any,
     ) -> None:
         initial = self.rounds.meta().get("recipe")
         model_path = json.loads(initial)["model_path"] if initial else str(predictor.model_id)
@@ -153,6 +167,7 @@ class ObjectDetectionActiveLearner:
             "detector_work_dir": str(predictor.work_dir),
             "sampler": sampler,
             "annotator": type(annotator).__name__,
+            "zero_shot_config": _config_path(zero_shot_model),
             "workdir": str(workdir),
             "plan": {
                 "budget": plan.budget,
@@ -166,6 +181,14 @@ class ObjectDetectionActiveLearner:
             },
         }
         self.rounds.set_meta("recipe", json.dumps(recipe))
+
+
+def _config_path(zero_shot_model: Any) -> str | None:
+    """The zero-shot model's config file, when it came from one (to rebuild it on resume)."""
+    if zero_shot_model is None:
+        return None
+    source = Path(str(zero_shot_model.config.source))
+    return str(source.resolve()) if source.is_file() else None
 
 
 def _annotator_by_name(name: str, store: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 BACKENDS = ("oracle", "cvat", "labelstudio")
-BOOTSTRAPS = ("random", "model")
+BOOTSTRAPS = ("random", "model", "zero_shot")
 DEFAULT_STRATEGY: dict[str, Any] = {
     "name": "two_stage",
     "first": {"name": "uncertainty", "method": "binary_entropy", "aggregation": "mean"},
@@ -31,6 +31,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "bootstrap_size": ((int,), 0),
         "seed": ((int,), 0),
         "strategy": ((dict, str), DEFAULT_STRATEGY),
+        "zero_shot_config": ((str,), ""),
     },
     "annotation": {
         "backend": ((str,), "oracle"),
@@ -62,6 +63,7 @@ class ProjectConfig:
     budget: int
     bootstrap: str
     bootstrap_size: int
+    zero_shot_config: Path | None
     seed: int
     strategy: dict[str, Any] | str
     backend: str
@@ -106,6 +108,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         budget=values["sampling"]["budget"],
         bootstrap=values["sampling"]["bootstrap"],
         bootstrap_size=values["sampling"]["bootstrap_size"],
+        zero_shot_config=_optional_path(base, values["sampling"]["zero_shot_config"]),
         seed=values["sampling"]["seed"],
         strategy=values["sampling"]["strategy"],
         backend=values["annotation"]["backend"],

@@ -15,6 +15,21 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class AnnotationError(RuntimeError):
+    """An annotation backend failed."""
+
+
+class AnnotationServerUnavailable(AnnotationError):
+    """Transient: the server did not answer (down, overloaded, too slow); try again later."""
+
+
+class AnnotationNotReady(AnnotationError):
+    """Transient: the batch is not finished (e.g. a job was reopened); keep polling."""
+
+
+class AnnotationConfigError(AnnotationError):
+    """Permanent: bad credentials or settings, or the batch is gone from the server."""
+
 
 @dataclass(frozen=True)
 class AnnotationProgress:

@@ -239,6 +239,10 @@ class FiftyOneStore:
             )
         return export_dir / "dataset.yaml"
 
+    def ensure_classes(self, classes: Sequence[str]) -> None:
+        """Add class names the dataset does not list yet (e.g. a zero-shot model's)."""
+        self._merge_classes(classes)
+
     def _merge_classes(self, classes: Sequence[str]) -> None:
         merged = list(self.dataset.default_classes)
         merged += [c for c in classes if c not in merged]

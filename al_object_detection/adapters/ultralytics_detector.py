@@ -38,7 +38,9 @@ class YOLOv8_ALObjectDetector:
             model_config if isinstance(model_config, YoloConfig) else load_yolo_config(model_config)
         )
         self.model_path = _checked_model_path(model_path)
-        self.work_dir = (Path(work_dir) if work_dir else activate().state_dir / "detector").resolve()
+        self.work_dir = (
+            Path(work_dir) if work_dir else activate().state_dir / "detector"
+        ).resolve()
         self._model: Any = None
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from al_object_detection.adapters.annotation import AnnotationNotReady, AnnotationServerUnavailable
 from al_object_detection.states import machine as m
 from al_object_detection.states import steps
 from al_object_detection.states.store import Round, RoundStore
@@ -41,7 +42,9 @@ class Plan:
     budget: int
     sampler: Any
     bootstrap_size: int | None = None
-    bootstrap: str = "random"  # "random": round 0 picks at random; "model": round 0 predicts
+    # round 0: "random" picks at random; "model" predicts with the detector;
+    # "zero_shot" predicts with the context's bootstrap (zero-shot) detector
+    bootstrap: str = "random"
     seed: int = 0
     max_attempts: int = 3
     poll_interval_s: float = 30.0
@@ -111,6 +114,9 @@ class Engine:
         handler = self._handlers[current.state]
         try:
             trigger, updates = handler(current)
+        except (AnnotationServerUnavailable, AnnotationNotReady) as error:
+            self.log(f"round {current.round}: {current.state}: {error}; trying again later")
+            return StepResult(WAIT, current)
         except Exception as error:  # noqa: BLE001 -- every step failure is recorded, never lost
             reason = f"{type(error).__name__}: {error}"
             self.log(f"round {current.round}: {current.state} failed: {reason}")
@@ -145,7 +151,8 @@ class Engine:
         if not pool:
             raise ValueError("the pool is empty: add images before the next round")
         labeled = self.ctx.store.ids("labeled")  # their embeddings count for diversity
-        n = steps.predict(self.ctx, pool + labeled, only_stale=True)
+        detector = self._round_detector(current)
+        n = steps.predict(self.ctx, pool + labeled, detector=detector, only_stale=True)
         self.log(f"round {current.round}: predicted {n} images ({len(pool)} in the pool)")
         return "predicted", {}
 
@@ -160,7 +167,9 @@ class Engine:
 
             pool, sampler = steps.ids_only_pool(pool_ids), RandomSampler()
         else:
-            pool, sampler = steps.selection_pool(self.ctx, pool_ids), self.plan.sampler
+            detector = self._round_detector(current)
+            pool = steps.selection_pool(self.ctx, pool_ids, detector=detector)
+            sampler = self.plan.sampler
         chosen = sampler.choose(pool, current.budget, rng=rng)
         wanted = min(current.budget, len(pool_ids))
         if len(chosen) < wanted:
@@ -186,7 +195,9 @@ class Engine:
         key = f"import:{self.plan.project}:r{current.round}"
         if self.store.intent(key, round_index=current.round, kind="import", payload={}) is None:
             labels = self.ctx.annotator.fetch(self._submitted(current))
-            steps.check_labels(current.picked or [], labels)
+            left_out = steps.unlabeled_picks(current.picked or [], labels)
+            if left_out:
+                self.log(f"round {current.round}: {len(left_out)} picks came back unlabeled")
             self.ctx.store.set_labels(labels, round_index=current.round)
             self.store.complete_intent(key, {"labeled": len(labels)})
         return "imported", {}
@@ -210,6 +221,14 @@ class Engine:
             f"mAP50-95 {metrics.map50_95:.3f}"
         )
         return "evaluated", {"metrics": {**metrics.as_dict(), "labeled": labeled}}
+
+    def _round_detector(self, current: Round) -> Any:
+        """The zero-shot detector in a zero-shot round 0, else the trained detector."""
+        if current.round == 0 and self.plan.bootstrap == "zero_shot":
+            if self.ctx.bootstrap_detector is None:
+                raise ValueError("a zero-shot bootstrap needs a zero-shot detector; none is set")
+            return self.ctx.bootstrap_detector
+        return self.ctx.detector
 
     def _submitted(self, current: Round) -> str:
         """The annotation handle of this round's attempt, submitting exactly once."""

@@ -15,7 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from al_object_detection.adapters.annotation import Annotator
-    from al_object_detection.adapters.detector import TrainableDetector, TrainedModel
+    from al_object_detection.adapters.detector import Detector, TrainableDetector, TrainedModel
     from al_object_detection.adapters.evaluation import DetectionMetrics
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
     from al_object_detection.strategies import Pool
@@ -29,6 +29,7 @@ class RoundContext:
     detector: TrainableDetector
     annotator: Annotator
     workdir: Path
+    bootstrap_detector: Detector | None = None  # zero-shot: predicts in round 0 only
 
 
 def use_latest_model(ctx: RoundContext, model_paths: Sequence[str | None]) -> None:
@@ -39,18 +40,23 @@ def use_latest_model(ctx: RoundContext, model_paths: Sequence[str | None]) -> No
 
 
 def predict(
-    ctx: RoundContext, sample_ids: Sequence[str], *, only_stale: bool = False, progress: bool = True
+    ctx: RoundContext,
+    sample_ids: Sequence[str],
+    *,
+    detector: Detector | None = None,
+    only_stale: bool = False,
+    progress: bool = True,
 ) -> int:
-    """Predict on ``sample_ids`` and store boxes, class scores and embeddings.
-
-    ``only_stale`` skips samples whose stored predictions come from the current model.
+    """Predict on ``sample_ids`` (with ``detector``, default the context's) and store the
+    boxes, class scores and embeddings; ``only_stale`` skips those the model already did.
     """
-    model_id = ctx.detector.model_id
+    detector = detector or ctx.detector
+    model_id = detector.model_id
     if only_stale:
         sample_ids = ctx.store.stale_predictions(sample_ids, model_id)
     paths = ctx.store.filepaths(sample_ids)
-    stream = zip(sample_ids, ctx.detector.predict(paths, progress=progress), strict=True)
-    return ctx.store.write_predictions(stream, ctx.detector.classes, model_id=model_id)
+    stream = zip(sample_ids, detector.predict(paths, progress=progress), strict=True)
+    return ctx.store.write_predictions(stream, detector.classes, model_id=model_id)
 
 
 def ids_only_pool(sample_ids: Sequence[str]) -> Pool:
@@ -71,22 +77,25 @@ def check_samples_exist(ctx: RoundContext, sample_ids: Sequence[str]) -> None:
         )
 
 
-def check_labels(picked: Sequence[str], labels: Mapping[str, Any]) -> None:
-    """Refuse labels for samples that were not picked, or missing labels for picked ones."""
+def unlabeled_picks(picked: Sequence[str], labels: Mapping[str, Any]) -> list[str]:
+    """Picks the annotators left out (deleted or skipped on the server): they stay in the pool.
+
+    Labels for samples that were never picked are refused.
+    """
     extra = sorted(set(labels) - set(picked))
-    missing = sorted(set(picked) - set(labels))
-    if extra or missing:
-        raise ValueError(
-            f"annotations do not match the picks: {len(missing)} missing {missing[:5]}, "
-            f"{len(extra)} unexpected {extra[:5]}"
-        )
+    if extra:
+        raise ValueError(f"annotations for {len(extra)} samples that were not picked: {extra[:5]}")
+    return sorted(set(picked) - set(labels))
 
 
-def selection_pool(ctx: RoundContext, sample_ids: Sequence[str]) -> Pool:
+def selection_pool(
+    ctx: RoundContext, sample_ids: Sequence[str], *, detector: Detector | None = None
+) -> Pool:
     """What a sampler sees: the pool's scores and embeddings, and the labeled set's."""
     from al_object_detection.strategies import Pool
 
-    scores, offsets, embeddings = ctx.store.prediction_arrays(sample_ids, len(ctx.detector.classes))
+    detector = detector or ctx.detector
+    scores, offsets, embeddings = ctx.store.prediction_arrays(sample_ids, len(detector.classes))
     labeled = ctx.store.ids("labeled")
     return Pool(
         sample_ids=np.asarray(sample_ids, dtype=object),
@@ -96,7 +105,7 @@ def selection_pool(ctx: RoundContext, sample_ids: Sequence[str]) -> Pool:
         labeled_embeddings=ctx.store.embeddings(labeled)
         if labeled and embeddings is not None
         else None,
-        labeled_class_counts=_class_counts_for(ctx),
+        labeled_class_counts=_class_counts_for(ctx, detector),
     )
 
 
@@ -136,7 +145,7 @@ def evaluate(ctx: RoundContext, *, round_index: int) -> DetectionMetrics:
     )
 
 
-def _class_counts_for(ctx: RoundContext) -> Any:
+def _class_counts_for(ctx: RoundContext, detector: Detector) -> Any:
     """Labeled box counts in the detector's class order (zeros for classes it lacks)."""
     counts = dict(zip(ctx.store.classes, ctx.store.class_counts().tolist(), strict=True))
-    return np.array([counts.get(name, 0) for name in ctx.detector.classes], dtype=np.int64)
+    return np.array([counts.get(name, 0) for name in detector.classes], dtype=np.int64)

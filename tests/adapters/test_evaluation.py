@@ -18,9 +18,14 @@ def make_dataset(fo: Any, name: str, predictions: str) -> Any:
         if i % 2:
             truth.append(fo.Detection(label="dog", bounding_box=[0.5, 0.5, 0.4, 0.4]))
         guesses = {
-            "perfect": [fo.Detection(label=d.label, bounding_box=d.bounding_box, confidence=0.9) for d in truth],
+            "perfect": [
+                fo.Detection(label=d.label, bounding_box=d.bounding_box, confidence=0.9)
+                for d in truth
+            ],
             "none": [],
-            "cats_only": [fo.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3], confidence=0.9)],
+            "cats_only": [
+                fo.Detection(label="cat", bounding_box=[0.1, 0.1, 0.3, 0.3], confidence=0.9)
+            ],
         }[predictions]
         samples.append(
             fo.Sample(
@@ -34,7 +39,9 @@ def make_dataset(fo: Any, name: str, predictions: str) -> Any:
 
 
 def evaluate(dataset: Any, classes: list[str]) -> Any:
-    return evaluate_detections(dataset, pred_field="predictions", gt_field="ground_truth", classes=classes)
+    return evaluate_detections(
+        dataset, pred_field="predictions", gt_field="ground_truth", classes=classes
+    )
 
 
 def test_perfect_predictions_score_one(fo: Any, dataset_name: str) -> None:

@@ -42,7 +42,9 @@ def fake_prediction(path: str, n_boxes: int, n_classes: int, seed: int) -> Image
     )
 
 
-def test_add_splits_pool_and_val_and_hides_pool_labels(store: FiftyOneStore, shapes: DetectionData) -> None:
+def test_add_splits_pool_and_val_and_hides_pool_labels(
+    store: FiftyOneStore, shapes: DetectionData
+) -> None:
     counts = store.counts()
     assert counts["pool"] == len(shapes.split("pool"))
     assert counts["val"] == len(shapes.split("val"))
@@ -54,7 +56,9 @@ def test_add_splits_pool_and_val_and_hides_pool_labels(store: FiftyOneStore, sha
     assert all(v is None for v in ground_truth)
 
 
-def test_adding_the_same_images_twice_adds_nothing(store: FiftyOneStore, shapes: DetectionData) -> None:
+def test_adding_the_same_images_twice_adds_nothing(
+    store: FiftyOneStore, shapes: DetectionData
+) -> None:
     before = len(store.dataset)
     assert store.add(shapes) == []
     assert len(store.dataset) == before
@@ -79,12 +83,19 @@ def test_set_labels_moves_samples_to_labeled_with_their_round(store: FiftyOneSto
 def test_predictions_round_trip_as_csr_arrays(store: FiftyOneStore) -> None:
     ids = store.ids("pool")[:4]
     paths = store.filepaths(ids)
-    predictions = [fake_prediction(p, n, 3, seed) for seed, (p, n) in enumerate(zip(paths, [2, 0, 3, 1]))]
-    written = store.write_predictions(zip(ids, predictions), ["square", "disc", "triangle"], chunk=3)
+    predictions = [
+        fake_prediction(p, n, 3, seed)
+        for seed, (p, n) in enumerate(zip(paths, [2, 0, 3, 1], strict=True))
+    ]
+    written = store.write_predictions(
+        zip(ids, predictions, strict=True), ["square", "disc", "triangle"], chunk=3
+    )
     assert written == 4
     scores, offsets, embeddings = store.prediction_arrays(ids, 3)
     np.testing.assert_array_equal(offsets, [0, 2, 2, 5, 6])
-    np.testing.assert_allclose(scores, np.concatenate([p.class_scores for p in predictions]), rtol=1e-6)
+    np.testing.assert_allclose(
+        scores, np.concatenate([p.class_scores for p in predictions]), rtol=1e-6
+    )
     assert embeddings is not None
     np.testing.assert_allclose(embeddings, np.stack([p.embedding for p in predictions]), rtol=1e-6)
     stored = store.predictions(ids)[0].detections[0]

@@ -88,7 +88,9 @@ def test_predict_batches_agree_with_single_images(
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DetectorError, match=r"checkpoint not found: .*absent.pt .*never downloaded"):
+    with pytest.raises(
+        DetectorError, match=r"checkpoint not found: .*absent.pt .*never downloaded"
+    ):
         YOLOv8_ALObjectDetector(tmp_path / "absent.pt", tiny_config())
 
 

@@ -4,7 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.adapters.yolo_config import ConfigError, load_yolo_config, parse_yolo_config
+from al_object_detection.adapters.yolo_config import (
+    ConfigError,
+    load_yolo_config,
+    parse_yolo_config,
+)
 
 
 def test_shipped_defaults_load() -> None:
@@ -20,7 +24,9 @@ def test_unknown_train_key_suggests_the_right_one() -> None:
 
 
 def test_unknown_section_lists_allowed() -> None:
-    with pytest.raises(ConfigError, match=r"cfg.toml: unknown section 'trian'.*allowed: predict, train"):
+    with pytest.raises(
+        ConfigError, match=r"cfg.toml: unknown section 'trian'.*allowed: predict, train"
+    ):
         parse_yolo_config({"trian": {}}, source="cfg.toml")
 
 
