@@ -9,6 +9,7 @@ repeated, so a crash at any instant resumes without duplicating any of them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ class Engine:
     def _importing(self, current: Round) -> tuple[str, dict[str, Any]]:
         key = f"import:{self.plan.project}:r{current.round}"
         if self.store.intent(key, round_index=current.round, kind="import", payload={}) is None:
-            labels = self.ctx.annotator.fetch(self._submitted(current))
+            labels = self.ctx.annotator.fetch(self._latest_handle(current))
             left_out = steps.unlabeled_picks(current.picked or [], labels)
             if left_out:
                 self.log(f"round {current.round}: {len(left_out)} picks came back unlabeled")
@@ -242,6 +243,17 @@ class Engine:
             self.store.complete_intent(key, handle)
         return str(handle)
 
+    def _latest_handle(self, current: Round) -> str:
+        """The handle of the round's last submitted batch (a retried import reuses it)."""
+        handles = [
+            intent["result"]
+            for intent in self.store.intents(current.round)
+            if intent["kind"] == "annotate" and intent["result"] is not None
+        ]
+        if not handles:
+            raise LookupError(f"round {current.round} has no submitted annotation batch")
+        return str(json.loads(handles[-1]))
+
     # -- stop rules ------------------------------------------------------------------------
 
     def _budget_for(self, round_index: int) -> int:
@@ -265,6 +277,7 @@ class Engine:
         ):
             return True
         reached = (last.metrics or {}).get("map50_95")
-        if rules.target_map50_95 is not None and reached is not None:
-            return bool(reached >= rules.target_map50_95)
+        target = rules.target_map50_95
+        if target is not None and reached is not None and reached >= target:
+            return True
         return not self.ctx.store.ids("pool")

@@ -284,7 +284,7 @@ class RoundStore:
 
     def intents(self, round_index: int | None = None) -> list[dict[str, Any]]:
         """Recorded intents, oldest first."""
-        rows = self._db.execute("SELECT * FROM intents ORDER BY created_at, key").fetchall()
+        rows = self._db.execute("SELECT * FROM intents ORDER BY rowid").fetchall()
         return [dict(r) for r in rows if round_index is None or r["round"] == round_index]
 
     # -- schema ----------------------------------------------------------------------------

@@ -2,18 +2,26 @@
 
 Pure, seeded functions over arrays (no model, no database), in small modules:
 
+* ``pool``: the ``Pool`` one round sees (box class scores in CSR form, embeddings, the
+  labeled set's embeddings and class counts), checked on construction: NaN/inf or
+  out-of-range scores are refused with a message saying where;
 * ``uncertainty`` scores each predicted box, ``aggregation`` turns box scores into image
   scores, ``balance`` scores boxes by how rare their predicted class is in the labels;
-* ``kcenter`` and ``kmeanspp`` pick diverse images from embeddings, counting labeled ones;
+* ``kcenter`` and ``kmeanspp`` pick diverse images from embeddings, counting labeled ones,
+  on top of ``distances`` (chunked float32 BLAS distances) and ``parallel`` (threads);
 * ``selection`` checks budgets and ranks scores (NaN last, ties by sample id).
 
-Samplers compose them. Every sampler has ``select(pool, budget, *, rng)``, returning
-``min(budget, pool.n_images)`` distinct int64 positions into the ``Pool``, best first, and
-``choose(pool, budget, *, rng, taken=None)``, returning a ``Selection``: the same positions
-with each pick's score and a one-line reason (``Selection.describe(pool)`` gives
-``"<sample id>: <reason>"`` lines). A negative budget raises ``ValueError``; budget 0 or an
-empty pool gives no picks. ``rng`` is a ``numpy.random.Generator``; no global random state
-is used. ``registry.build_sampler`` builds samplers from config specs.
+Samplers compose them: ``UncertaintySampler``, ``DiversitySampler``,
+``ClassBalanceSampler``, ``RandomSampler``, ``Sampler([...], weights)`` (a budget split)
+and ``TwoStageSampler`` (shortlist by uncertainty, then diversity). Every sampler has
+``select(pool, budget, *, rng)``, returning ``min(budget, pool.n_images)`` distinct int64
+positions into the pool, best first, and ``choose(pool, budget, *, rng, taken=None)``,
+returning a ``Selection``: the same positions with each pick's score and a one-line reason
+(``Selection.describe(pool)`` gives ``"<sample id>: <reason>"`` lines). A negative budget
+raises ``ValueError``; budget 0 or an empty pool gives no picks. ``rng`` is a
+``numpy.random.Generator``; no global random state is used. ``build_sampler`` builds a
+sampler from a config spec (``registry``) and ``sampler_spec`` turns a registered sampler
+back into its spec (``spec``).
 """
 
 from al_object_detection.strategies.base import BaseSampler, ScoreSampler, Selection

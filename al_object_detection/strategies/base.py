@@ -54,13 +54,14 @@ class Selection:
 EMPTY = Selection(np.zeros(0, np.int64), np.zeros(0), ())
 
 
+@dataclass(frozen=True)
 class BaseSampler(ABC):
     """A strategy: ``select`` returns positions, ``choose`` also says why each was picked.
 
     Both return ``min(budget, available)`` distinct positions into the pool, where
     ``available`` counts the pool images not in ``taken``. ``taken`` holds positions picked
     earlier this round (by another strategy); they are never picked again and diversity
-    strategies treat them as labeled.
+    strategies treat them as labeled. Samplers are frozen dataclasses of their parameters.
     """
 
     def select(self, pool: Pool, budget: int, *, rng: np.random.Generator) -> Array:

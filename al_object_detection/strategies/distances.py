@@ -111,7 +111,7 @@ def _group(labels: Array, n_groups: int) -> list[Array]:
 
 
 def nearest_d2_upper_bound(
-    pool: Executor, x: Array, norms: Array, centers: Array, nprobe: int = 2
+    pool: Executor, x: Array, norms: Array, centers: Array, nprobe: int = 3
 ) -> Array:
     """An upper bound on each row's squared distance to its nearest center.
 

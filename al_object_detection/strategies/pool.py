@@ -20,7 +20,8 @@ class Pool:
 
     ``box_scores`` holds every box of every image, one row of class scores in [0, 1] per
     box; image ``i`` owns rows ``box_offsets[i]:box_offsets[i + 1]``. Labeled images are not
-    in the pool; their embeddings and per-class box counts only inform the scores.
+    in the pool; their embeddings and per-class box counts only inform the scores. Arrays
+    are checked and kept as float32 (int64 offsets, object ids); float32 input is not copied.
     """
 
     sample_ids: Array
@@ -36,7 +37,9 @@ class Pool:
             raise ValueError(f"sample_ids must be 1-D, got shape {ids.shape}")
         n = len(ids)
         if len(set(ids.tolist())) != n:
-            raise ValueError(f"sample_ids must be unique; {_repeated(ids)!r} appears twice")
+            raise ValueError(
+                f"sample_ids must be unique; {_repeated(ids)!r} appears more than once"
+            )
         offsets = _offsets(self.box_offsets, n)
         scores = _box_scores(self.box_scores, int(offsets[-1]))
         emb = _matrix("embeddings", self.embeddings, rows=n)
@@ -148,7 +151,7 @@ def _box_scores(value: Array, n_boxes: int) -> Array:
 
 
 def _min_max(scores: Array) -> tuple[float, float]:
-    """Smallest and largest value (NaN if any is NaN), in chunks on all cores."""
+    """Smallest and largest value of a non-empty array (NaN if any is NaN), on all cores."""
     parts = map_chunks(
         lambda part: (scores[part].min(), scores[part].max()), len(scores), _CHECK_ROWS
     )
@@ -169,7 +172,7 @@ def _matrix(
     ):
         want = f"({rows if rows is not None else 'rows'}, {cols if cols is not None else 'dim'})"
         raise ValueError(f"{name} must have shape {want}, got {m.shape}")
-    if not np.isfinite(m).all():
+    if m.size and not all(np.isfinite(_min_max(m))):
         raise ValueError(
             f"{name} holds NaN or inf in {int((~np.isfinite(m)).any(axis=1).sum())} rows"
         )

@@ -72,7 +72,7 @@ def build_sampler(spec: str | Mapping[str, Any], *, where: str = "strategy") -> 
         )
     cls = _PLAIN[name]
     hints = get_type_hints(cls)
-    allowed = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    allowed = [f.name for f in dataclasses.fields(cls)]
     kwargs: dict[str, Any] = {}
     for key, value in params.items():
         if key not in allowed:
@@ -133,19 +133,16 @@ def _checked(where: str, value: Any, hint: Any) -> Any:
 
 def _params(cls: type[BaseSampler]) -> dict[str, str]:
     hints = get_type_hints(cls)
+    defaults = cls()
     out = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    for f in dataclasses.fields(cls):
+        default = getattr(defaults, f.name)
         hint = hints[f.name]
         if f.name in _NESTED:
-            kind = f"strategy spec (default {_name_of(default)!r})"
+            kind = f"strategy spec (default {registered_names()[type(default)]!r})"
         elif get_origin(hint) is Literal:
             kind = f"one of {', '.join(map(repr, get_args(hint)))} (default {default!r})"
         else:
             kind = f"{hint.__name__} (default {default!r})"
         out[f.name] = kind
     return out
-
-
-def _name_of(sampler: object) -> str:
-    return next(name for name, cls in _PLAIN.items() if type(sampler) is cls)

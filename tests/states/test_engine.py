@@ -142,3 +142,26 @@ def test_label_budget_caps_the_rounds(store: FiftyOneStore, tmp_path: Path) -> N
     current = al.rounds.current()
     assert current is not None
     assert current.budget == 6
+
+
+def test_a_retried_import_reuses_the_submitted_batch(store: FiftyOneStore, tmp_path: Path) -> None:
+    al = learner(store, tmp_path)
+    oracle = al.engine.ctx.annotator
+    fetch, calls = oracle.fetch, []
+
+    def flaky_fetch(handle: str) -> Any:
+        calls.append(handle)
+        if len(calls) == 1:
+            raise ConnectionError("reset by peer")
+        return fetch(handle)
+
+    oracle.fetch = flaky_fetch  # type: ignore[method-assign]
+    while (al.rounds.current() or al.engine.step().round).state != m.TRAINING:
+        al.engine.step()
+    log = [(t.from_state, t.to_state) for t in al.rounds.transitions(0)]
+    assert (m.IMPORTING, m.FAILED) in log
+    assert (m.FAILED, m.IMPORTING) in log
+    submitted = [i for i in al.rounds.intents(0) if i["kind"] == "annotate"]
+    assert len(submitted) == 1
+    assert calls[0] == calls[1]
+    assert store.counts()["labeled"] == 6

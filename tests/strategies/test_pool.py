@@ -40,7 +40,7 @@ def test_valid_pool_normalizes_dtypes() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"sample_ids": np.array(["a", "a"], dtype=object)}, "'a' appears twice"),
+        ({"sample_ids": np.array(["a", "a"], dtype=object)}, "'a' appears more than once"),
         ({"sample_ids": np.array([["a", "b"]], dtype=object)}, "1-D"),
         ({"box_offsets": np.array([0, 3])}, "3 integers"),
         ({"box_offsets": np.array([0.0, 2, 3])}, "integers"),

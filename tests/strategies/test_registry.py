@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from al_object_detection.strategies import (
     ClassBalanceSampler,
     DiversitySampler,
+    Pool,
     RandomSampler,
     Sampler,
     StrategyConfigError,
@@ -16,7 +19,9 @@ from al_object_detection.strategies import (
     UncertaintySampler,
     available,
     build_sampler,
+    sampler_spec,
 )
+from al_object_detection.strategies.base import BaseSampler
 
 
 def test_plain_names_and_tables() -> None:
@@ -107,3 +112,30 @@ def test_available_lists_names_and_parameters() -> None:
     assert names["uncertainty"]["empty_score"] == "float (default 1.0)"
     assert names["two_stage"]["first"] == "strategy spec (default 'uncertainty')"
     assert names["random"] == {}
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        UncertaintySampler(method="margin", aggregation="top_k_mean", top_k=2, empty_score=0.5),
+        DiversitySampler(method="kmeans++"),
+        ClassBalanceSampler(smoothing=3.0),
+        RandomSampler(),
+        TwoStageSampler(first=ClassBalanceSampler(), candidates_factor=4.0),
+        Sampler([UncertaintySampler(), Sampler([RandomSampler()])], weights=[0.7, 0.3]),
+    ],
+    ids=repr,
+)
+def test_spec_round_trip(sampler: BaseSampler) -> None:
+    spec = json.loads(json.dumps(sampler_spec(sampler)))  # plain data, fit for a state file
+    assert build_sampler(spec) == sampler
+
+
+def test_unregistered_sampler_has_no_spec() -> None:
+    class Custom(RandomSampler):
+        pass
+
+    with pytest.raises(ValueError, match="Custom is not a registered strategy"):
+        sampler_spec(Custom())
+    pool = Pool.from_lists(["a", "b"], [np.zeros((0, 1))] * 2, n_classes=1)
+    assert len(Custom().select(pool, 1, rng=np.random.default_rng(0))) == 1  # still usable
