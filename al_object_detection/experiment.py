@@ -23,7 +23,7 @@ class ExperimentSettings:
     rounds: int = 2
     start: int = 24
     budget: int = 24
-    epochs: int = 8
+    epochs: int = 6
     imgsz: int = 320
     seed: int = 0
     wheel_cache: Path | None = None

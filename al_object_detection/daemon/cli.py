@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from al_object_detection.daemon.commands import add_daemon_commands
 from al_object_detection.data.records import DataError
 from al_object_detection.data.registry import WheelUnavailableError
 
@@ -31,10 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--rounds", type=int, default=2, help="rounds after the start set")
     demo.add_argument("--start", type=int, default=24, help="images labeled in round 0")
     demo.add_argument("--budget", type=int, default=24, help="images picked per round")
-    demo.add_argument("--epochs", type=int, default=8, help="training epochs per round")
+    demo.add_argument("--epochs", type=int, default=6, help="training epochs per round")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
     demo.set_defaults(handler=_run_demo)
+    add_daemon_commands(commands)
     return parser
 
 

@@ -113,6 +113,7 @@ class Engine:
             return self._retry(current)
         steps.use_latest_model(self.ctx, [r.model_path for r in self.store.rounds()])
         handler = self._handlers[current.state]
+        began = time.monotonic()
         try:
             trigger, updates = handler(current)
         except (AnnotationServerUnavailable, AnnotationNotReady) as error:
@@ -128,6 +129,8 @@ class Engine:
         after = self.store.fire(
             current.round, trigger, actor=self.actor, expect=current.state, **updates
         )
+        seconds = time.monotonic() - began
+        self.log(f"round {current.round}: {current.state} -> {after.state} ({seconds:.1f} s)")
         return StepResult(trigger, after)
 
     def _retry(self, current: Round) -> StepResult:
