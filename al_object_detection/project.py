@@ -7,10 +7,11 @@ what is allowed. Paths are relative to the config file.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from al_object_detection.toml_files import read_toml
 
 BACKENDS = ("oracle", "cvat", "labelstudio")
 BOOTSTRAPS = ("random", "model", "zero_shot")
@@ -82,14 +83,8 @@ class ProjectConfig:
 
 def load_project_config(path: Path | str) -> ProjectConfig:
     """Read and validate ``alod.toml``."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as error:
-        raise ProjectConfigError(f"{path}: cannot read ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ProjectConfigError(f"{path}: not valid TOML: {error}") from error
-    return parse_project_config(raw, source=path)
+    raw, _ = read_toml(path, error=ProjectConfigError)
+    return parse_project_config(raw, source=Path(path))
 
 
 def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml")) -> ProjectConfig:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.toml_files import read_toml
 
 DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "owl2_config.toml"
 
@@ -66,15 +66,7 @@ class Owl2Config:
 
 def load_owl2_config(path: Path | str | None = None) -> Owl2Config:
     """Read a TOML config; ``None`` gives the shipped defaults."""
-    source = str(path) if path is not None else "owl2_config.toml (shipped default)"
-    try:
-        text = Path(path).read_text() if path is not None else DEFAULT_CONFIG.read_text()
-    except OSError as error:
-        raise ConfigError(f"{source}: cannot read the config file ({error.strerror})") from error
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    raw, source = read_toml(path, default=DEFAULT_CONFIG, error=ConfigError)
     base_dir = Path(path).parent if path is not None else Path()
     return parse_owl2_config(raw, source=source, base_dir=base_dir)
 

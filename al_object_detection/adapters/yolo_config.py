@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from al_object_detection.offline import configure_ultralytics
+from al_object_detection.toml_files import read_toml
 
 DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "yolo_config.toml"
 
@@ -53,15 +53,7 @@ class YoloConfig:
 
 def load_yolo_config(path: Path | str | None = None) -> YoloConfig:
     """Read a TOML config; ``None`` gives the shipped defaults."""
-    source = str(path) if path is not None else "yolo_config.toml (shipped default)"
-    try:
-        text = Path(path).read_text() if path is not None else DEFAULT_CONFIG.read_text()
-    except OSError as error:
-        raise ConfigError(f"{source}: cannot read the config file ({error.strerror})") from error
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    raw, source = read_toml(path, default=DEFAULT_CONFIG, error=ConfigError)
     return parse_yolo_config(raw, source=source)
 
 
