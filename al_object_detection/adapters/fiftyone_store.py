@@ -9,6 +9,7 @@ and ``embedding``. All writes are bulk ``set_values`` calls keyed by sample id.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -224,19 +225,25 @@ class FiftyOneStore:
         fo = import_fiftyone()
         classes = list(self.classes)
         shutil.rmtree(export_dir, ignore_errors=True)  # never train on a previous attempt's files
-        for split, name in ((train_split, "train"), (VAL, "val")):
-            view = self.dataset.match({self.fields.split: split})
-            if len(view) == 0:
-                raise StoreError(f"cannot train: the {split!r} split is empty")
-            view.export(
-                export_dir=str(export_dir),
-                dataset_type=fo.types.YOLOv5Dataset,
-                label_field=self.fields.ground_truth,
-                split=name,
-                classes=classes,
-                export_media="symlink",
-                progress=False,
-            )
+        quiet = logging.getLogger("fiftyone.core.collections")  # "export will be merged": intended
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            for split, name in ((train_split, "train"), (VAL, "val")):
+                view = self.dataset.match({self.fields.split: split})
+                if len(view) == 0:
+                    raise StoreError(f"cannot train: the {split!r} split is empty")
+                view.export(
+                    export_dir=str(export_dir),
+                    dataset_type=fo.types.YOLOv5Dataset,
+                    label_field=self.fields.ground_truth,
+                    split=name,
+                    classes=classes,
+                    export_media="symlink",
+                    progress=False,
+                )
+        finally:
+            quiet.setLevel(level)
         return export_dir / "dataset.yaml"
 
     def ensure_classes(self, classes: Sequence[str]) -> None:
