@@ -12,6 +12,7 @@ the demo's pretrained YOLOv8s; target: ratio >= 0.8.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -55,7 +56,7 @@ def main() -> None:
     config = load_yolo_config()
     config = replace(config, predict=replace(config.predict, device=args.device, batch=args.batch))
     settings = config.predict
-    store = FiftyOneStore(fo.Dataset("bench"))
+    store = FiftyOneStore(fo.Dataset(f"bench-predict-{os.getpid()}"))
     store.add(_unlabeled(images))
     ids = store.ids("pool")
     paths = store.filepaths(ids)
@@ -95,6 +96,7 @@ def main() -> None:
     print(f"bare ultralytics predict : {bare_ips:7.1f} img/s")
     print(f"adapter predict + writes : {adapter_ips:7.1f} img/s (scores, embeddings, FiftyOne)")
     print(f"ratio adapter / bare     : {adapter_ips / bare_ips:.2f}  (target >= 0.8)")
+    store.dataset.delete()
     shutil.rmtree(work, ignore_errors=True)
 
 
