@@ -1,0 +1,120 @@
+"""The daemon's own SQLite file, next to the round store: overrides, pause, snapshots.
+
+The round store stays the truth about rounds; this file holds what only the daemon and
+its operators need: the audit rows of every override, the pause flag, how far the
+transitions log has been written to the log stream, and the latest counts for ``status``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS overrides (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    who        TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    round      INTEGER,
+    from_state TEXT,
+    to_state   TEXT,
+    reason     TEXT NOT NULL,
+    forced     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+PAUSED = "paused"
+LOGGED_TRANSITIONS = "logged_transitions"
+SNAPSHOT = "snapshot"
+
+
+@dataclass(frozen=True)
+class Override:
+    """One audited operator action."""
+
+    at: str
+    who: str
+    action: str
+    round: int | None
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    forced: bool
+
+
+class DaemonDB:
+    """Typed access to the daemon's file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            path, isolation_level=None, timeout=30.0, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def beside(cls, state_file: Path) -> DaemonDB:
+        """The daemon file of the round store ``state_file``."""
+        return cls(state_file.with_name(state_file.stem + ".daemon.sqlite"))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def record(self, override: Override) -> None:
+        """Append an audit row."""
+        self._db.execute(
+            "INSERT INTO overrides (at, who, action, round, from_state, to_state, reason, forced)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                override.at,
+                override.who,
+                override.action,
+                override.round,
+                override.from_state,
+                override.to_state,
+                override.reason,
+                int(override.forced),
+            ),
+        )
+
+    def overrides(self, limit: int = 20) -> list[Override]:
+        """The latest audit rows, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM (SELECT * FROM overrides ORDER BY id DESC LIMIT ?) ORDER BY id", (limit,)
+        ).fetchall()
+        return [
+            Override(
+                r["at"], r["who"], r["action"], r["round"], r["from_state"], r["to_state"],
+                r["reason"], bool(r["forced"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def get(self, key: str) -> Any:
+        """A stored fact (JSON), or None."""
+        row = self._db.execute("SELECT value FROM facts WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["value"]) if row else None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store (``None``: forget) a fact."""
+        if value is None:
+            self._db.execute("DELETE FROM facts WHERE key = ?", (key,))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", (key, json.dumps(value))
+            )
+
+    def paused(self) -> dict[str, Any] | None:
+        """Who paused the daemon, when and why; None when it runs."""
+        value = self.get(PAUSED)
+        return value if isinstance(value, dict) else None

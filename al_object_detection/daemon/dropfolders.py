@@ -1,0 +1,106 @@
+"""The daemon's drop folders: watcher events, start-up and periodic rescans feed the ingestor.
+
+A rescan catches what events missed (an inotify queue overflow, a network file system, a
+folder deleted and made again); watchdog reports an overflow only as a log record, so a
+filter on its logger asks for a rescan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from al_object_detection.ingest.ingestor import Ingestor
+from al_object_detection.ingest.watcher import FolderWatcher
+
+log = structlog.get_logger("alod.ingest")
+_WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
+
+
+class DropFolders:
+    """Watches the folders and queues scans; the scheduler's jobs do the work."""
+
+    def __init__(self, folders: tuple[Path, ...], ingestor: Ingestor) -> None:
+        self.folders, self.ingestor = folders, ingestor
+        self.watcher = FolderWatcher(list(folders), ingestor.offer, self._queue_scan)
+        self._scans: set[tuple[Path, Path]] = set()
+        self._lock = threading.Lock()
+        self._missing: set[Path] = set()
+        self._overflow = _OverflowFilter(self.rescan_all)
+        self.idle = threading.Event()  # no job of this object runs (shutdown waits for it)
+        self.idle.set()
+
+    def start(self) -> None:
+        """Start watching (the first periodic run scans what arrived while the daemon was down)."""
+        for name in _WATCHDOG_LOGGERS:
+            logging.getLogger(name).addFilter(self._overflow)
+        self.watcher.start()
+
+    def stop(self) -> None:
+        """Stop watching."""
+        for name in _WATCHDOG_LOGGERS:
+            logging.getLogger(name).removeFilter(self._overflow)
+        self.watcher.stop()
+
+    def refresh(self) -> None:
+        """Watch folders that (re)appeared and log the ones gone; cheap, called every second."""
+        for folder in self.watcher.refresh():
+            if folder in self._missing:
+                self._missing.discard(folder)
+            log.info("watching", folder=str(folder))
+            self._queue_scan(folder, folder)
+        for folder in self.folders:
+            if not folder.is_dir() and folder not in self._missing:
+                self._missing.add(folder)
+                log.warning(
+                    "watch_folder_missing", folder=str(folder), next="watched when it exists"
+                )
+
+    def rescan_all(self) -> None:
+        """Queue a scan of every watched folder."""
+        for folder in self.watcher.watched():
+            self._queue_scan(folder, folder)
+
+    def drain(self) -> None:
+        """The frequent job: run queued scans, then judge and publish complete files."""
+        self.idle.clear()
+        try:
+            with self._lock:
+                scans, self._scans = self._scans, set()
+            for folder, root in sorted(scans):
+                self.ingestor.scan(folder, root)
+            self.ingestor.drain()
+        finally:
+            self.idle.set()
+
+    def periodic(self) -> None:
+        """The slow job: a full rescan and library recovery."""
+        self.idle.clear()
+        try:
+            self.refresh()
+            self.rescan_all()
+            self.ingestor.recover()
+        finally:
+            self.idle.set()
+
+    def _queue_scan(self, folder: Path, root: Path) -> None:
+        with self._lock:
+            self._scans.add((folder, root))
+
+
+class _OverflowFilter(logging.Filter):
+    """Passes every record; an inotify overflow also asks for a full rescan."""
+
+    def __init__(self, rescan: Callable[[], None]) -> None:
+        super().__init__()
+        self.rescan = rescan
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "overflow" in record.getMessage().lower():
+            log.warning("inotify_overflow", next="full rescan")
+            self.rescan()
+        return True

@@ -1,0 +1,112 @@
+"""The worker: a child process that runs the long steps (predict, sample, import, train, evaluate).
+
+    python -m al_object_detection.daemon.worker --config alod.toml --channel-fd N --parent PID
+
+It builds the project's engine once, then for each request checks that the round is still
+where the daemon saw it and does exactly one ``Engine.step()``. The SQLite store and FiftyOne
+are the shared truth and the engine's intents make a killed step safe to run again. It dies
+with the daemon (``PR_SET_PDEATHSIG``) and logs JSON lines on stdout, which the daemon
+forwards into its own stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+
+from al_object_detection.daemon.channel import Channel, ChannelClosed
+from al_object_detection.daemon.logstream import LogContext, Sink, configure, engine_log
+from al_object_detection.daemon.redact import secret_values
+
+log = structlog.get_logger("alod.worker")
+_PR_SET_PDEATHSIG = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve step requests until the daemon closes the channel."""
+    parser = argparse.ArgumentParser(prog="al_object_detection.daemon.worker")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--channel-fd", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    args = parser.parse_args(argv)
+    _die_with_parent(args.parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the daemon decides when a step stops
+    channel = Channel(socket.socket(fileno=args.channel_fd))
+    context = LogContext()
+    configure(Sink(fd=sys.stdout.fileno()), context=context, secrets=secret_values())
+    context.bind(process="worker")
+    try:
+        engine = _build(args.config)
+    except Exception as error:  # noqa: BLE001 - whatever stops the build is reported to the daemon
+        _send(channel, {"error": f"{type(error).__name__}: {error}"})
+        return 1
+    _send(channel, {"ready": True, "pid": os.getpid()})
+    while True:
+        try:
+            request = channel.receive()
+        except ChannelClosed:
+            return 0
+        if request is None:
+            continue
+        context.bind(**request.get("context", {}))
+        _send(channel, serve(engine, request))
+
+
+def serve(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one step if the round is still in the requested state."""
+    current = engine.store.current()
+    if current is None or (current.round, current.state) != (request["round"], request["state"]):
+        return {"skipped": True, "state": current.state if current else None}
+    engine.ctx.store.dataset.reload()  # the daemon adds pool samples while this process waits
+    started = time.monotonic()
+    try:
+        result = engine.step()
+    except Exception as error:  # noqa: BLE001 - reported to the daemon, which decides what next
+        log.error("worker_step_error", error=f"{type(error).__name__}: {error}")
+        return {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+    return {
+        "trigger": result.trigger,
+        "round": result.round.round,
+        "state": result.round.state,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def _build(config_path: str) -> Any:
+    from al_object_detection.assembly import build_engine
+    from al_object_detection.daemon.logstream import adopt_third_party
+    from al_object_detection.daemon.settings import load_config
+
+    config = load_config(config_path)
+    engine = build_engine(config.project, actor="worker", log=engine_log(log))
+    adopt_third_party()
+    return engine
+
+
+def _send(channel: Channel, message: dict[str, Any]) -> None:
+    try:
+        channel.send(message)
+    except ChannelClosed:
+        sys.exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Get SIGKILL when the daemon dies, even by SIGKILL; exit if it is already gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

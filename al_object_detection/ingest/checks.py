@@ -1,0 +1,143 @@
+"""One dropped file, judged: accepted (hash, format, size), rejected (a reason), or not yet.
+
+A file whose content looks unfinished (empty, unreadable header, truncated data) is only
+rejected once it has been left alone for ``grace_s``; before that it is deferred, because a
+slow writer may still be adding to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from al_object_detection.ingest.rules import FORMAT_SUFFIXES, IngestRules
+
+# reason codes (metrics labels and quarantine reason files use them)
+EMPTY = "empty"
+NOT_AN_IMAGE = "not_an_image"
+CORRUPT = "corrupt"
+FORMAT = "format_not_allowed"
+SUFFIX = "suffix_not_allowed"
+PIXELS = "too_many_pixels"
+TOO_LARGE = "too_large"
+SYMLINK_OUTSIDE = "symlink_outside"
+BROKEN_SYMLINK = "broken_symlink"
+NOT_A_FILE = "not_a_file"
+UNREADABLE = "unreadable"
+DUPLICATE = "duplicate"
+
+_CONTENT_REASONS = frozenset({EMPTY, NOT_AN_IMAGE, CORRUPT})
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A complete, decodable image of an allowed format."""
+
+    path: Path
+    sha256: str
+    suffix: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file that will never be accepted, and why."""
+
+    path: Path
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A file that may still be changing: look again later."""
+
+    path: Path
+    detail: str
+
+
+Verdict = Accepted | Rejected | Deferred
+
+
+def inspect_file(
+    path: Path, root: Path, rules: IngestRules, *, now: float | None = None
+) -> Verdict:
+    """Judge ``path`` (inside the watched folder ``root``) against ``rules``."""
+    early = _check_path(path, root, rules)
+    if early is not None:
+        return early
+    try:
+        with open(path, "rb") as handle:
+            before = os.fstat(handle.fileno())
+            data = handle.read(rules.max_bytes + 1)
+            after = os.fstat(handle.fileno())
+    except PermissionError as error:
+        return Rejected(path, UNREADABLE, f"cannot read: {error.strerror}")
+    except FileNotFoundError:
+        return Deferred(path, "vanished while being read")
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        return Deferred(path, "changed while being read")
+    if len(data) > rules.max_bytes:
+        return Rejected(path, TOO_LARGE, f"larger than {rules.max_bytes} bytes")
+    verdict = _decode(path, data, rules)
+    if isinstance(verdict, Rejected) and verdict.reason in _CONTENT_REASONS:
+        quiet_for = (time.time() if now is None else now) - after.st_mtime
+        if quiet_for < rules.grace_s:
+            return Deferred(path, f"{verdict.detail} (modified {quiet_for:.1f}s ago)")
+    return verdict
+
+
+def _check_path(path: Path, root: Path, rules: IngestRules) -> Rejected | Deferred | None:
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        return Deferred(path, "vanished")
+    if stat.S_ISLNK(link.st_mode):
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(root.resolve()):
+            return Rejected(path, SYMLINK_OUTSIDE, "symlink points outside the watched folder")
+        if not target.exists():
+            return Rejected(path, BROKEN_SYMLINK, "symlink target does not exist")
+    elif not stat.S_ISREG(link.st_mode):
+        return Rejected(path, NOT_A_FILE, "not a regular file")
+    if path.suffix.lower() not in rules.suffixes:
+        allowed = ", ".join(sorted(rules.suffixes))
+        return Rejected(path, SUFFIX, f"suffix {path.suffix!r} not allowed ({allowed})")
+    return None
+
+
+def _decode(path: Path, data: bytes, rules: IngestRules) -> Accepted | Rejected:
+    if not data:
+        return Rejected(path, EMPTY, "empty file (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format, (width, height) = image.format, image.size
+            if image_format not in rules.formats:
+                allowed = ", ".join(rules.formats)
+                return Rejected(path, FORMAT, f"format {image_format} not allowed ({allowed})")
+            if width * height > rules.max_pixels:
+                return Rejected(
+                    path, PIXELS, f"{width}x{height} is more than {rules.max_pixels} pixels"
+                )
+            # a full decode (JPEG at 1/8 scale: every coefficient is still read) finds
+            # truncated and corrupt data
+            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except Image.DecompressionBombError as error:
+        return Rejected(path, PIXELS, f"decompression bomb: {error}")
+    except UnidentifiedImageError:
+        return Rejected(path, NOT_AN_IMAGE, "not a decodable image")
+    except _DECODE_ERRORS as error:
+        return Rejected(path, CORRUPT, f"cannot decode ({type(error).__name__}: {error})")
+    digest = hashlib.sha256(data).hexdigest()
+    return Accepted(path, digest, FORMAT_SUFFIXES[str(image_format)], width, height)

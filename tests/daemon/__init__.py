@@ -1,0 +1,1 @@
+"""Tests of the daemon, drop-folder ingestion and the operator commands."""

@@ -1,0 +1,207 @@
+"""Drop folders into a real FiftyOne pool: bad input quarantined, nothing lost or added twice."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from al_object_detection.daemon.dropfolders import DropFolders
+from al_object_detection.ingest import checks
+from al_object_detection.ingest.ingestor import Ingestor
+from al_object_detection.ingest.library import Library
+from al_object_detection.ingest.quarantine import Quarantine
+from al_object_detection.ingest.rules import IngestRules
+
+from .images import bomb_png, jpeg, png
+
+pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def always_open() -> Iterator[bool]:
+    yield True
+
+
+class Setup:
+    def __init__(self, tmp_path: Path, store: Any, gate: Callable[[], Any] = always_open) -> None:
+        from al_object_detection.ingest.pool import PoolWriter
+
+        self.drop = tmp_path / "drop"
+        self.drop.mkdir()
+        self.store = store
+        self.ingestor = Ingestor(
+            IngestRules(settle_s=0.3, grace_s=1.0),
+            Library(tmp_path / "library"),
+            Quarantine(tmp_path / "quarantine"),
+            PoolWriter(store),
+            gate,
+        )
+        self.folders = DropFolders((self.drop,), self.ingestor)
+        self.quarantine = tmp_path / "quarantine"
+
+    def settle(self, until: Callable[[], bool], timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.folders.drain()
+            if until():
+                return
+            time.sleep(0.1)
+        raise AssertionError("ingestion did not settle")
+
+    def pool_hashes(self) -> list[str]:
+        self.store.dataset.reload()
+        view = self.store.dataset.match({"al_split": "pool"})
+        return [h for h in view.values("al_sha256") if h]
+
+    def reasons(self) -> dict[str, int]:
+        return dict(Quarantine(self.quarantine).reasons())
+
+
+@pytest.fixture
+def setup(tmp_path: Path, dataset_name: str) -> Iterator[Setup]:
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+
+    ready = Setup(tmp_path, FiftyOneStore.open(dataset_name, create=True))
+    ready.folders.start()
+    yield ready
+    ready.folders.stop()
+    ready.ingestor.close()
+
+
+def test_bad_input_is_quarantined_and_good_input_joins_the_pool_once(setup: Setup) -> None:
+    drop = setup.drop
+    (drop / "a.png").write_bytes(png(colour=1))
+    (drop / "a copy.png").write_bytes(png(colour=1))  # the same image under another name
+    (drop / "sub").mkdir()
+    (drop / "sub" / "\u00e9t\u00e9 \u5199\u771f.jpg").write_bytes(jpeg())
+    (drop / "zero.png").write_bytes(b"")
+    (drop / "truncated.jpg").write_bytes(jpeg((64, 64))[:300])
+    (drop / "text.png").write_bytes(b"not an image, whatever the name says\n" * 4)
+    (drop / "huge.png").write_bytes(bomb_png(20000, 20000))
+    outside = drop.parent / "outside.png"
+    outside.write_bytes(png(colour=2))
+    (drop / "escape.png").symlink_to(outside)
+    (drop / ".partial.png").write_bytes(png(colour=3))
+    (drop / "download.png.tmp").write_bytes(png(colour=4))
+
+    setup.settle(lambda: len(setup.pool_hashes()) == 2 and sum(setup.reasons().values()) == 6)
+    assert setup.reasons() == {
+        checks.DUPLICATE: 1, checks.EMPTY: 1, checks.CORRUPT: 1, checks.NOT_AN_IMAGE: 1,
+        checks.PIXELS: 1, checks.SYMLINK_OUTSIDE: 1,
+    }  # fmt: skip
+    assert outside.exists()  # the link went to quarantine, never its target
+    assert sorted(p.name for p in drop.rglob("*") if p.is_file()) == [
+        ".partial.png", "download.png.tmp",
+    ]  # fmt: skip
+    (drop / ".partial.png").rename(drop / "finished.png")  # renamed: now it is ours
+    setup.settle(lambda: len(setup.pool_hashes()) == 3)
+    (drop / "a.png").write_bytes(png(colour=1))  # dropped again later
+    setup.settle(lambda: setup.reasons().get(checks.DUPLICATE) == 2)
+    assert len(setup.pool_hashes()) == len(set(setup.pool_hashes())) == 3
+    assert setup.ingestor.stats.rejected[checks.DUPLICATE] == 2
+
+
+def test_a_file_still_being_written_is_taken_when_complete(setup: Setup) -> None:
+    data = jpeg((128, 96))
+    path = setup.drop / "slow.jpg"
+    with path.open("wb") as out:
+        out.write(data[:200])
+        out.flush()
+        for _ in range(8):  # longer than settle_s with the file open and unfinished
+            setup.folders.drain()
+            time.sleep(0.1)
+        out.write(data[200:])
+    setup.settle(lambda: len(setup.pool_hashes()) == 1)
+    assert setup.reasons() == {}
+
+
+def test_a_deleted_folder_is_watched_again_and_a_crash_loses_nothing(setup: Setup) -> None:
+    (setup.drop / "one.png").write_bytes(png(colour=10))
+    setup.settle(lambda: len(setup.pool_hashes()) == 1)
+    shutil.rmtree(setup.drop)
+    time.sleep(0.3)
+    setup.folders.refresh()
+    assert setup.drop not in setup.folders.watcher.watched()
+    setup.drop.mkdir()
+    (setup.drop / "two.png").write_bytes(png(colour=11))  # before the watch is back
+    setup.folders.refresh()
+    assert setup.drop in setup.folders.watcher.watched()
+    setup.settle(lambda: len(setup.pool_hashes()) == 2)
+
+    # a crash after the move into the library, before the pool: recovery publishes it
+    library = setup.ingestor.library
+    orphan = setup.drop.parent / "orphan.png"
+    orphan.write_bytes(png(colour=12))
+    import hashlib
+
+    digest = hashlib.sha256(orphan.read_bytes()).hexdigest()
+    assert library.place(orphan, digest, ".png")
+    assert setup.ingestor.recover() == 1
+    setup.settle(lambda: len(setup.pool_hashes()) == 3)
+    assert digest in setup.pool_hashes()
+
+
+def test_a_closed_gate_holds_images_in_the_library(tmp_path: Path, dataset_name: str) -> None:
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+
+    is_open = [False]
+
+    @contextmanager
+    def gate() -> Iterator[bool]:
+        yield is_open[0]
+
+    ready = Setup(tmp_path, FiftyOneStore.open(dataset_name, create=True), gate)
+    (ready.drop / "x.png").write_bytes(png(colour=20))
+    ready.ingestor.scan(ready.drop, ready.drop)
+    time.sleep(0.4)
+    ready.ingestor.drain()
+    assert ready.ingestor.stats.accepted == 1
+    assert ready.pool_hashes() == []
+    assert ready.ingestor.pending() == 1
+    is_open[0] = True
+    assert ready.ingestor.publish() == 1
+    assert len(ready.pool_hashes()) == 1
+    ready.ingestor.close()
+
+
+def test_an_inotify_overflow_asks_for_a_rescan(setup: Setup) -> None:
+    (setup.drop / "missed.png").write_bytes(png(colour=30))
+    setup.folders.drain()
+    setup.ingestor.candidates.take_ready()  # as if the events were lost
+    os.utime(setup.drop / "missed.png", (1, 1))
+    logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed")
+    setup.settle(lambda: len(setup.pool_hashes()) == 1)
+
+
+def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, dataset_name: str) -> None:
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.ingest.pool import HASH_FIELD, PoolWriter
+
+    fo = import_fiftyone()
+    store = FiftyOneStore.open(dataset_name, create=True)
+    writer = PoolWriter(store)
+    paths = [tmp_path / f"{i}.png" for i in range(3)]
+    for index, path in enumerate(paths):
+        path.write_bytes(png(colour=index))
+    assert writer.add([(f"{i:064x}", p) for i, p in enumerate(paths[:2])]) == 2
+    store.dataset.add_samples(
+        [fo.Sample(filepath=str(paths[2]), al_split="pool", al_sha256="f" * 64)]
+    )
+    ours, theirs = list(store.dataset._sample_collection.find().sort("filepath", 1))[1:]
+    assert set(ours) == set(theirs)
+    assert {k: type(v) for k, v in ours.items()} == {k: type(v) for k, v in theirs.items()}
+    assert store.dataset.media_type == "image"
+    assert store.counts()["pool"] == 3
+    assert store.filepaths(store.ids("pool")) == [str(p) for p in paths]
+    assert sorted(store.dataset.take(3).values(HASH_FIELD)) == [
+        f"{0:064x}", f"{1:064x}", "f" * 64,
+    ]  # fmt: skip
+    assert writer.known([f"{1:064x}", "0" * 63 + "9"]) == {f"{1:064x}"}
