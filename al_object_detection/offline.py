@@ -69,7 +69,12 @@ def configure_ultralytics() -> None:
     """Import ultralytics offline and apply what it only takes after import: no sync, threads."""
     runtime = activate()
     import torch
-    from ultralytics.utils import SETTINGS, torch_utils
+    from PIL import Image
+    from ultralytics.utils import SETTINGS, patches, torch_utils
+
+    # ultralytics patches PIL.Image.open process-wide to pip-install a HEIF plugin whenever a
+    # file is not an image; undo it: unreadable files must fail as PIL's own errors, offline
+    Image.open = patches._image_open
 
     if SETTINGS.get("sync", True):
         SETTINGS.update(sync=False)
