@@ -105,6 +105,7 @@ class Campaign:
         self.notify.bind("\0" + self.notify_address[1:])
         self.report = Report()
         self._runs: list[Path] = []
+        self._hash_field_seen = False
 
     def run(self, kills: int, final_timeout_s: float = 600.0) -> Report:
         """``kills`` killed runs, then one that must finish; returns the report."""
@@ -161,6 +162,7 @@ class Campaign:
             else:
                 short = before is not None and before[1] in SHORT_STATES
                 _sleep_unless_exit(process, self.rng.uniform(0.0, 0.1 if short else 2.0))
+        workers = _children(process.pid)
         if process.poll() is not None:
             self.report.problems.append(
                 f"cycle {cycle}: the daemon exited by itself ({process.returncode})"
@@ -169,6 +171,7 @@ class Campaign:
             process.send_signal(signal.SIGKILL)
             process.wait()
         ran = time.monotonic() - started
+        self._reap(f"cycle {cycle}", workers)  # its last commit may land while SIGKILL travels
         self.report.kills.append(Kill(cycle, plan, stored_state(self.state_file), ran))
         self._after_kill(f"cycle {cycle}")
 
@@ -236,16 +239,23 @@ class Campaign:
         keys = [entry["key"] for entry in read_ledger(self.ledger)]
         if len(keys) != len(set(keys)) or len(keys) != len({_round_of(k) for k in keys}):
             problems.append(f"{where}: an annotation batch was requested twice: {keys}")
-        for pid in worker_pids(self._runs[-1]):
-            if _alive(pid):
-                problems.append(f"{where}: worker {pid} outlived the daemon")
-                os.kill(pid, signal.SIGKILL)
+        self._reap(where, worker_pids(self._runs[-1]))
         self.dataset.reload()  # the daemon changed the schema (its content hash field)
         if not self.dataset.has_sample_field("al_sha256"):
+            if self._hash_field_seen:
+                problems.append(f"{where}: the content hash field left the dataset's schema")
             return  # killed before it declared the field
+        self._hash_field_seen = True
         duplicated = [h for h, n in self.dataset.count_values("al_sha256").items() if h and n > 1]
         if duplicated:
             problems.append(f"{where}: images added twice: {duplicated[:3]}")
+
+    def _reap(self, where: str, pids: list[int]) -> None:
+        """Wait for the daemon's workers to die with it; a survivor is a problem."""
+        for pid in pids:
+            if _alive(pid):
+                self.report.problems.append(f"{where}: worker {pid} outlived the daemon")
+                os.kill(pid, signal.SIGKILL)
 
     def _final_checks(self) -> None:
         problems, report = self.report.problems, self.report
@@ -369,6 +379,14 @@ def read_ledger(path: Path) -> list[dict[str, Any]]:
 def worker_pids(log: Path) -> list[int]:
     """The workers a run started."""
     return [int(e["pid"]) for e in events(log) if e.get("event") == "worker_started"]
+
+
+def _children(pid: int) -> list[int]:
+    """The live children of ``pid`` (its worker)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _round_of(key: str) -> int:

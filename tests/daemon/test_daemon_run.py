@@ -29,10 +29,10 @@ def state_of(state_file: Path) -> tuple[int, str, int] | None:
 
 
 def test_sigterm_in_training_records_the_attempt_and_the_next_start_resumes_it(
-    tmp_path: Path, dataset_name: str, shapes_dir: Path, fo: Any
+    tmp_path: Path, fresh_dataset: str, shapes_dir: Path, fo: Any
 ) -> None:
-    load_shapes(dataset_name, shapes_dir)
-    config = write_project(tmp_path, dataset_name, daemon={"metrics_interval_s": 1.0})
+    load_shapes(fresh_dataset, shapes_dir)
+    config = write_project(tmp_path, fresh_dataset, daemon={"metrics_interval_s": 1.0})
     state_file = tmp_path / "state" / "tiny.sqlite"
     daemon = RunningDaemon(config, tmp_path / "run1.log", watchdog_s=1.5)
     try:
@@ -82,11 +82,11 @@ def test_sigterm_in_training_records_the_attempt_and_the_next_start_resumes_it(
 
 
 def test_a_paused_daemon_still_ingests_quarantines_and_follows_overrides(
-    tmp_path: Path, dataset_name: str, shapes_dir: Path, fo: Any
+    tmp_path: Path, fresh_dataset: str, shapes_dir: Path, fo: Any
 ) -> None:
-    store = load_shapes(dataset_name, shapes_dir)
+    store = load_shapes(fresh_dataset, shapes_dir)
     before = len(store.dataset)
-    config = write_project(tmp_path, dataset_name, poll_interval_s=0.5)
+    config = write_project(tmp_path, fresh_dataset, poll_interval_s=0.5)
     pause = ["override", "--config", str(config), "pause", "--reason", "maintenance", "--yes"]
     assert main(pause) == 0
     drop, library = tmp_path / "drop", tmp_path / "state" / "images"

@@ -66,10 +66,10 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, dataset_name: str) -> Iterator[Setup]:
+def setup(tmp_path: Path, fresh_dataset: str) -> Iterator[Setup]:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 
-    ready = Setup(tmp_path, FiftyOneStore.open(dataset_name, create=True))
+    ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
     ready.folders.start()
     yield ready
     ready.folders.stop()
@@ -149,7 +149,7 @@ def test_a_deleted_folder_is_watched_again_and_a_crash_loses_nothing(setup: Setu
     assert digest in setup.pool_hashes()
 
 
-def test_a_closed_gate_holds_images_in_the_library(tmp_path: Path, dataset_name: str) -> None:
+def test_a_closed_gate_holds_images_in_the_library(tmp_path: Path, fresh_dataset: str) -> None:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 
     is_open = [False]
@@ -158,7 +158,7 @@ def test_a_closed_gate_holds_images_in_the_library(tmp_path: Path, dataset_name:
     def gate() -> Iterator[bool]:
         yield is_open[0]
 
-    ready = Setup(tmp_path, FiftyOneStore.open(dataset_name, create=True), gate)
+    ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True), gate)
     (ready.drop / "x.png").write_bytes(png(colour=20))
     ready.ingestor.scan(ready.drop, ready.drop)
     time.sleep(0.4)
@@ -181,12 +181,12 @@ def test_an_inotify_overflow_asks_for_a_rescan(setup: Setup) -> None:
     setup.settle(lambda: len(setup.pool_hashes()) == 1)
 
 
-def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, dataset_name: str) -> None:
+def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, fresh_dataset: str) -> None:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
     from al_object_detection.ingest.pool import HASH_FIELD, PoolWriter
 
     fo = import_fiftyone()
-    store = FiftyOneStore.open(dataset_name, create=True)
+    store = FiftyOneStore.open(fresh_dataset, create=True)
     writer = PoolWriter(store)
     paths = [tmp_path / f"{i}.png" for i in range(3)]
     for index, path in enumerate(paths):
