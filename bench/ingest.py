@@ -3,9 +3,9 @@
 1. Baseline: ``dataset.add_images(paths)`` on N image files, into a fresh dataset, timed.
 2. The daemon: ``alod run`` (paused, so no round runs) watches a folder; the same N files are
    dropped into it at once (hard-linked in from a folder on the same file system, an instant
-   copy); timed from the drop until all N are pool samples. Checked: zero lost, zero duplicated, nothing quarantined.
-   Ratio = baseline seconds / daemon seconds (target >= 0.8). The baseline runs again after
-   the daemon and the faster of the two counts.
+   copy); timed from the drop until all N are pool samples. Checked: zero lost, zero
+   duplicated, nothing quarantined. Ratio = baseline seconds / daemon seconds (target >= 0.8).
+   The baseline runs again after the daemon and the faster of the two counts.
 3. Idle: the same daemon with nothing to do: CPU % and RSS over ``--idle-s`` seconds.
 
     python bench/ingest.py [--files 10000] [--size 64] [--idle-s 60]
