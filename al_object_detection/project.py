@@ -117,7 +117,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
 
 
 def _validated(raw: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
-    _no_unknown(raw, _SCHEMA, f"{source}: unknown section")
+    _no_unknown(raw, {**_SCHEMA, "daemon": {}}, f"{source}: unknown section")  # daemon/settings.py
     values: dict[str, dict[str, Any]] = {}
     for section, keys in _SCHEMA.items():
         given = raw.get(section, {})

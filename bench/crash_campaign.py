@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="alod-bench-campaign-"))
-    fo = import_fiftyone(work / "fiftyone-db")
+    fo = import_fiftyone()  # the default database: the work folder is deleted at the end
     name = f"bench-campaign-{uuid.uuid4().hex[:8]}"
     make_shapes(work / "shapes", n_images=48, image_size=64, seed=0)
     extra = make_shapes(work / "extra", n_images=args.kills // 3 + 1, image_size=64, seed=1)

@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="alod-bench-ingest-"))
-    fo = import_fiftyone(work / "fiftyone-db")
+    fo = import_fiftyone()  # the default database: the work folder is deleted at the end
     staging = work / "staging"
     print(f"making {args.files} images of {args.size}x{args.size} in {work}", flush=True)
     names = make_images(staging, args.files, args.size)

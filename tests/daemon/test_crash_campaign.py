@@ -22,7 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 KILLS, ROUNDS, SEED = 30, 2, 7
 
 
-@pytest.mark.skip(reason="flaky: a valid dropped file can end in quarantine after a kill; being fixed")
 def test_kill_9_campaign_loses_and_repeats_nothing(
     tmp_path: Path, fresh_dataset: str, shapes_dir: Path, fo: Any
 ) -> None:
