@@ -18,8 +18,6 @@ def build_engine(
     from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
     from al_object_detection.offline import activate
     from al_object_detection.states.steps import RoundContext
-    from al_object_detection.strategies import build_sampler
-
     activate(config.state_dir)
     import_fiftyone(config.database_dir)
     store = FiftyOneStore.open(config.dataset)
@@ -28,17 +26,7 @@ def build_engine(
     detector = YOLOv8_ALObjectDetector(
         config.model, config.detector_config, work_dir=config.state_dir / "detector"
     )
-    plan = Plan(
-        project=config.name,
-        budget=config.budget,
-        sampler=build_sampler(config.strategy),
-        bootstrap=config.bootstrap,
-        bootstrap_size=config.bootstrap_size or None,
-        seed=config.seed,
-        max_attempts=config.max_attempts,
-        poll_interval_s=config.poll_interval_s,
-        stop=StopRules(config.max_rounds, config.label_budget, config.target_map50_95),
-    )
+    plan = build_plan(config)
     zero_shot = None
     if config.bootstrap == "zero_shot":
         from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
@@ -50,6 +38,23 @@ def build_engine(
     annotator = build_annotator(config.backend, store)
     ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
     return Engine(rounds, ctx, plan, actor=actor, log=log)
+
+
+def build_plan(config: ProjectConfig) -> Plan:
+    """The round plan ``config`` describes: budget, strategy, bootstrap, stop rules."""
+    from al_object_detection.strategies import build_sampler
+
+    return Plan(
+        project=config.name,
+        budget=config.budget,
+        sampler=build_sampler(config.strategy),
+        bootstrap=config.bootstrap,
+        bootstrap_size=config.bootstrap_size or None,
+        seed=config.seed,
+        max_attempts=config.max_attempts,
+        poll_interval_s=config.poll_interval_s,
+        stop=StopRules(config.max_rounds, config.label_budget, config.target_map50_95),
+    )
 
 
 def build_annotator(backend: str, store: Any) -> Any:

@@ -11,7 +11,7 @@
     python bench/ingest.py [--files 10000] [--size 64] [--idle-s 60]
 
 The daemon does more per file than ``add_images``: it waits for the file to be complete, reads
-and hashes it, decodes it, moves it into its content-addressed library (fsync'd) and checks
+and hashes it, decodes it, moves it into its content-addressed image store (fsync'd) and checks
 for duplicates in the dataset before adding it.
 """
 

@@ -78,7 +78,7 @@ class DropFolders:
             self.idle.set()
 
     def periodic(self) -> None:
-        """The slow job: a full rescan and library recovery."""
+        """The slow job: a full rescan and image store recovery."""
         self.idle.clear()
         try:
             self.refresh()

@@ -53,7 +53,7 @@ def unit_spec(
     unit = name or f"alod-{config.project.name}"
     state = _STATE_ROOT / unit
     settings = config.daemon
-    folders = [*settings.watch, settings.quarantine, settings.library, config.project.state_dir]
+    folders = [*settings.watch, settings.quarantine, settings.image_store, config.project.state_dir]
     folders += [settings.metrics_file.parent, settings.log_file.parent]
     if config.project.database_dir is not None:
         folders.append(config.project.database_dir)

@@ -105,7 +105,7 @@ def render(s: Snapshot) -> str:
     _counter(
         lines,
         "alod_ingest_accepted_total",
-        "Dropped files accepted into the library.",
+        "Dropped files accepted into the image store.",
         [(p, s.accepted)],
     )
     _counter(

@@ -1,4 +1,4 @@
-"""systemd's notify protocol (``sd_notify``) over an AF_UNIX datagram socket, no library needed.
+"""systemd's notify protocol (``sd_notify``) over an AF_UNIX datagram socket, no image store needed.
 
 ``NOTIFY_SOCKET`` names the socket (a leading ``@`` is the abstract namespace);
 ``WATCHDOG_USEC`` (and ``WATCHDOG_PID``, when set, must be this process) asks for

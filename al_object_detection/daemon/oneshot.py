@@ -3,7 +3,7 @@
 The paths are taken as complete (no settle time, no grace for unfinished files). Accepted
 images are added to the pool under the same lock as the daemon's, so a running daemon and
 this command never add the same image twice; while a round is between predicting and
-sampling they stay in the library and join the pool at the next chance.
+sampling they stay in the image store and join the pool at the next chance.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from al_object_detection.daemon.locks import PoolGate, lock_paths
 from al_object_detection.daemon.settings import DaemonConfig
+from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
-from al_object_detection.ingest.library import Library
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.states.store import RoundStore
 
@@ -42,7 +42,7 @@ def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) 
     rules = dataclasses.replace(settings.rules, settle_s=0.0, grace_s=0.0)
     ingestor = Ingestor(
         rules,
-        Library(settings.library),
+        ImageStore(settings.image_store),
         Quarantine(settings.quarantine),
         PoolWriter(store),
         gate.publishing,

@@ -48,8 +48,8 @@ from al_object_detection.daemon.settings import DaemonConfig, load_config
 from al_object_detection.daemon.signals import StopFlags
 from al_object_detection.daemon.translog import TransitionLog
 from al_object_detection.daemon.workerproc import WorkerProcess
+from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
-from al_object_detection.ingest.library import Library
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.project import ProjectConfigError
 from al_object_detection.states.store import RoundStore, StateFileError
@@ -96,7 +96,7 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
 def unwritable(config: DaemonConfig) -> str | None:
     """Why a folder the daemon writes cannot be written, or None."""
     settings = config.daemon
-    folders = [config.project.state_dir, settings.quarantine, settings.library]
+    folders = [config.project.state_dir, settings.quarantine, settings.image_store]
     folders += [settings.metrics_file.parent, settings.log_file.parent]
     for folder in folders:
         try:
@@ -165,7 +165,7 @@ class Daemon:
         store = self._open_dataset()
         self.ingestor = Ingestor(
             settings.rules,
-            Library(settings.library),
+            ImageStore(settings.image_store),
             Quarantine(settings.quarantine),
             _pool_writer(store),
             self._publish_gate,

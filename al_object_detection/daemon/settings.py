@@ -22,7 +22,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 _KEYS: dict[str, tuple[tuple[type, ...], Any, float | None]] = {
     "watch": ((list,), [], None),
     "quarantine": ((str,), "", None),
-    "library": ((str,), "", None),
+    "image_store": ((str,), "", None),
     "formats": ((list,), ["JPEG", "PNG"], None),
     "max_pixels": ((int,), 50_000_000, 1),
     "max_bytes": ((int,), 200 * 1024 * 1024, 1),
@@ -44,7 +44,7 @@ class DaemonSettings:
 
     watch: tuple[Path, ...]
     quarantine: Path
-    library: Path
+    image_store: Path
     rules: IngestRules
     rescan_interval_s: float
     shutdown_timeout_s: float
@@ -84,7 +84,7 @@ def parse_daemon_settings(
     settings = DaemonSettings(
         watch=watch,
         quarantine=path_or("quarantine", state / "quarantine"),
-        library=path_or("library", state / "images"),
+        image_store=path_or("image_store", state / "images"),
         rules=_rules(values, source),
         rescan_interval_s=float(values["rescan_interval_s"]),
         shutdown_timeout_s=float(values["shutdown_timeout_s"]),
@@ -144,12 +144,12 @@ def _text(item: Any, key: str, source: Path) -> str:
 
 
 def _check_layout(settings: DaemonSettings, source: Path) -> None:
-    """Drop folders may not overlap each other, the quarantine or the library."""
+    """Drop folders may not overlap each other, the quarantine or the image store."""
     for index, folder in enumerate(settings.watch):
         others = [*settings.watch[:index], *settings.watch[index + 1 :]]
         for name, other in [("watch", o) for o in others] + [
             ("quarantine", settings.quarantine),
-            ("library", settings.library),
+            ("image_store", settings.image_store),
         ]:
             if other.is_relative_to(folder) or folder.is_relative_to(other):
                 raise ProjectConfigError(

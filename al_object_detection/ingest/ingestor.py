@@ -1,4 +1,4 @@
-"""Ingestion, end to end: candidates -> checks -> quarantine or library -> the pool."""
+"""Ingestion, end to end: candidates -> checks -> quarantine or image store -> the pool."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from al_object_detection.ingest.checks import (
     Verdict,
     inspect_file,
 )
-from al_object_detection.ingest.library import Library
+from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
@@ -51,7 +51,7 @@ class Ingestor:
     def __init__(
         self,
         rules: IngestRules,
-        library: Library,
+        image_store: ImageStore,
         quarantine: Quarantine,
         pool: PoolWriter,
         gate: Gate,
@@ -60,7 +60,12 @@ class Ingestor:
         workers: int = 2,
         on_published: Callable[[int], None] = lambda n: None,
     ) -> None:
-        self.rules, self.library, self.quarantine, self.pool = rules, library, quarantine, pool
+        self.rules, self.image_store, self.quarantine, self.pool = (
+            rules,
+            image_store,
+            quarantine,
+            pool,
+        )
         self.gate, self.keep, self.on_published = gate, keep, on_published
         self.candidates = Candidates(rules.settle_s)
         self.stats = IngestStats()
@@ -92,9 +97,9 @@ class Ingestor:
         return offered
 
     def recover(self) -> int:
-        """Queue library files that never reached the pool (a crash between the two)."""
+        """Queue image store files that never reached the pool (a crash between the two)."""
         with self._lock:
-            entries = dict(self.library.entries())
+            entries = dict(self.image_store.entries())
             known = self.pool.known(entries)
             missing = {sha: path for sha, path in entries.items() if sha not in known}
             self._unpublished.update(missing)
@@ -112,7 +117,7 @@ class Ingestor:
         """Judge every complete candidate and publish, chunk by chunk; returns files judged.
 
         The checker threads run ahead on the next chunks while this thread moves the current
-        chunk into the library and adds it to the pool.
+        chunk into the image store and adds it to the pool.
         """
         with self._lock:
             ready = self.candidates.take_ready()
@@ -163,19 +168,19 @@ class Ingestor:
             else:
                 placed = self._place(path, root, verdict) or placed
         if placed:
-            self.library.sync()
+            self.image_store.sync()
 
     def _place(self, path: Path, root: Path, image: Accepted) -> bool:
         try:
-            placed = self.library.place(path, image.sha256, image.suffix, keep=self.keep)
+            placed = self.image_store.place(path, image.sha256, image.suffix, keep=self.keep)
         except OSError as error:
-            log.error("ingest_library_error", path=str(path), error=str(error), retry_s=_RETRY_S)
+            log.error("ingest_store_error", path=str(path), error=str(error), retry_s=_RETRY_S)
             self.candidates.defer(path, root, _RETRY_S)
             return False
         if not placed:
             self._reject(path, root, DUPLICATE, f"content {image.sha256[:12]} was dropped before")
             return False
-        self._unpublished[image.sha256] = self.library.path_for(image.sha256, image.suffix)
+        self._unpublished[image.sha256] = self.image_store.path_for(image.sha256, image.suffix)
         self.stats.accepted += 1
         return True
 

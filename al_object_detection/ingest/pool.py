@@ -1,4 +1,4 @@
-"""The FiftyOne side of ingestion: content hashes on samples, library files added to the pool."""
+"""The FiftyOne side of ingestion: content hashes on samples, stored images added to the pool."""
 
 from __future__ import annotations
 

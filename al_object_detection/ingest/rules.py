@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-#: PIL format name -> the suffix a library file gets.
+#: PIL format name -> the suffix a image store file gets.
 FORMAT_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
 #: File suffixes each format may arrive with.
 ACCEPTED_SUFFIXES = {

@@ -90,7 +90,7 @@ def test_run_refuses_a_bad_config_without_restart_loop(tmp_path: Path) -> None:
 
 def test_run_refuses_a_state_dir_it_cannot_write(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    code, line = run(write_project(tmp_path, "cli-data", daemon={"library": "a-file/images"}))
+    code, line = run(write_project(tmp_path, "cli-data", daemon={"image_store": "a-file/images"}))
     assert code == 73
     assert line["event"] == "state_dir_unwritable"
     assert "a-file" in str(line["error"])

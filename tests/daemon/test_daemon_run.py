@@ -89,7 +89,7 @@ def test_a_paused_daemon_still_ingests_quarantines_and_follows_overrides(
     config = write_project(tmp_path, fresh_dataset, poll_interval_s=0.5)
     pause = ["override", "--config", str(config), "pause", "--reason", "maintenance", "--yes"]
     assert main(pause) == 0
-    drop, library = tmp_path / "drop", tmp_path / "state" / "images"
+    drop, image_store = tmp_path / "drop", tmp_path / "state" / "images"
     drop.mkdir()
     (drop / "good.png").write_bytes(png(colour=40))
     daemon = RunningDaemon(config, tmp_path / "run.log")
@@ -107,13 +107,13 @@ def test_a_paused_daemon_still_ingests_quarantines_and_follows_overrides(
         daemon.wait_for(lambda: sum(quarantine.reasons().values()) == 5, timeout_s=30)
         rejected = {e["reason"] for e in daemon.events() if e["event"] == "ingest_rejected"}
         assert rejected == {"empty", "corrupt", "too_many_pixels", "duplicate", "symlink_outside"}
-        daemon.wait_for(lambda: _ingested(store, library) == 1)
+        daemon.wait_for(lambda: _ingested(store, image_store) == 1)
 
         shutil.rmtree(drop)  # the folder goes away while watched, and comes back
         daemon.event("watch_folder_missing", timeout_s=10)
         drop.mkdir()
         (drop / "later.png").write_bytes(png(colour=42))
-        daemon.wait_for(lambda: _ingested(store, library) == 2, timeout_s=30)
+        daemon.wait_for(lambda: _ingested(store, image_store) == 2, timeout_s=30)
         assert daemon.process.poll() is None
 
         resume = ["override", "--config", str(config), "resume", "--reason", "done", "--yes"]
@@ -129,12 +129,12 @@ def test_a_paused_daemon_still_ingests_quarantines_and_follows_overrides(
     assert len(store.dataset) == before + 2
 
 
-def _ingested(store: Any, library: Path) -> int:
-    """Samples whose file lives in the daemon's library (what ingestion added)."""
+def _ingested(store: Any, image_store: Path) -> int:
+    """Samples whose file lives in the daemon's image store (what ingestion added)."""
     from fiftyone import ViewField
 
     store.dataset.reload()
-    return int(store.dataset.match(ViewField("filepath").starts_with(f"{library}/")).count())
+    return int(store.dataset.match(ViewField("filepath").starts_with(f"{image_store}/")).count())
 
 
 def _read(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""One dropped file, judged; the settle tracker; quarantine and library on disk (no FiftyOne)."""
+"""One dropped file, judged; the settle tracker; quarantine and image store (no FiftyOne)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PIL import Image
 from al_object_detection.ingest import checks
 from al_object_detection.ingest.candidates import Candidates
 from al_object_detection.ingest.checks import Accepted, Deferred, Rejected, inspect_file
-from al_object_detection.ingest.library import Library
+from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
 from al_object_detection.ingest.watcher import ignored
@@ -156,21 +156,21 @@ def test_quarantine_moves_the_file_and_says_why(tmp_path: Path) -> None:
     assert len(os.fsencode(clipped.name + ".reason.json")) <= 255
 
 
-def test_library_places_each_content_once_and_finishes_interrupted_moves(tmp_path: Path) -> None:
-    library = Library(tmp_path / "lib")
+def test_image_store_places_each_content_once_and_finishes_moves(tmp_path: Path) -> None:
+    image_store = ImageStore(tmp_path / "lib")
     first = put(tmp_path, "a.png", b"same")
-    assert library.place(first, "ab" * 32, ".png")
+    assert image_store.place(first, "ab" * 32, ".png")
     assert not first.exists()
-    target = library.path_for("ab" * 32, ".png")
+    target = image_store.path_for("ab" * 32, ".png")
     assert target.read_bytes() == b"same"
     again = put(tmp_path, "b.png", b"same")
-    assert not library.place(again, "ab" * 32, ".png")
+    assert not image_store.place(again, "ab" * 32, ".png")
     assert again.exists()
     os.link(target, tmp_path / "half-moved.png")  # a crash between link and unlink
-    assert library.place(tmp_path / "half-moved.png", "ab" * 32, ".png")
+    assert image_store.place(tmp_path / "half-moved.png", "ab" * 32, ".png")
     assert not (tmp_path / "half-moved.png").exists()
     kept = put(tmp_path, "c.png", b"other")
-    assert library.place(kept, "cd" * 32, ".png", keep=True)
+    assert image_store.place(kept, "cd" * 32, ".png", keep=True)
     assert kept.exists()
-    assert sorted(sha for sha, _ in library.entries()) == ["ab" * 32, "cd" * 32]
-    library.sync()
+    assert sorted(sha for sha, _ in image_store.entries()) == ["ab" * 32, "cd" * 32]
+    image_store.sync()

@@ -15,8 +15,8 @@ import pytest
 
 from al_object_detection.daemon.dropfolders import DropFolders
 from al_object_detection.ingest import checks
+from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
-from al_object_detection.ingest.library import Library
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
 
@@ -39,7 +39,7 @@ class Setup:
         self.store = store
         self.ingestor = Ingestor(
             IngestRules(settle_s=0.3, grace_s=1.0),
-            Library(tmp_path / "library"),
+            ImageStore(tmp_path / "image_store"),
             Quarantine(tmp_path / "quarantine"),
             PoolWriter(store),
             gate,
@@ -136,20 +136,20 @@ def test_a_deleted_folder_is_watched_again_and_a_crash_loses_nothing(setup: Setu
     assert setup.drop in setup.folders.watcher.watched()
     setup.settle(lambda: len(setup.pool_hashes()) == 2)
 
-    # a crash after the move into the library, before the pool: recovery publishes it
-    library = setup.ingestor.library
+    # a crash after the move into the image store, before the pool: recovery publishes it
+    image_store = setup.ingestor.image_store
     orphan = setup.drop.parent / "orphan.png"
     orphan.write_bytes(png(colour=12))
     import hashlib
 
     digest = hashlib.sha256(orphan.read_bytes()).hexdigest()
-    assert library.place(orphan, digest, ".png")
+    assert image_store.place(orphan, digest, ".png")
     assert setup.ingestor.recover() == 1
     setup.settle(lambda: len(setup.pool_hashes()) == 3)
     assert digest in setup.pool_hashes()
 
 
-def test_a_closed_gate_holds_images_in_the_library(tmp_path: Path, fresh_dataset: str) -> None:
+def test_a_closed_gate_holds_images_in_the_image_store(tmp_path: Path, fresh_dataset: str) -> None:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 
     is_open = [False]

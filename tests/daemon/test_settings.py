@@ -31,7 +31,7 @@ def test_defaults_live_in_the_state_dir(tmp_path: Path) -> None:
     assert config.project.name == "trees"
     assert settings.watch == ()
     assert settings.quarantine == tmp_path / "alod-state" / "quarantine"
-    assert settings.library == tmp_path / "alod-state" / "images"
+    assert settings.image_store == tmp_path / "alod-state" / "images"
     assert settings.metrics_file == tmp_path / "alod-state" / "trees.prom"
     assert settings.rules.formats == ("JPEG", "PNG")
     assert settings.shutdown_timeout_s == 30.0

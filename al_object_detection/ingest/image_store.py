@@ -1,7 +1,7 @@
-"""The library: accepted images by content, ``<root>/<sha256[:2]>/<sha256><suffix>``.
+"""The image store: accepted images by content, ``<root>/<sha256[:2]>/<sha256><suffix>``.
 
 Placing a file there is the commit point of an ingest: the same content can only be placed
-once, and a file in the library is published to the pool even after a crash.
+once, and a file in the image store is published to the pool even after a crash.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _INCOMING = ".incoming"
 _NO_HARD_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP}
 
 
-class Library:
+class ImageStore:
     """A content-addressed image folder."""
 
     def __init__(self, folder: Path) -> None:
@@ -65,7 +65,7 @@ class Library:
             os.link(source, target)
 
     def entries(self) -> Iterator[tuple[str, Path]]:
-        """Every (sha256, path) in the library."""
+        """Every (sha256, path) in the image store."""
         if not self.folder.is_dir():
             return
         for shard in sorted(self.folder.iterdir()):
@@ -76,7 +76,7 @@ class Library:
                     yield path.name.split(".", 1)[0], path
 
     def sync(self) -> None:
-        """Make what was placed durable: one ``syncfs`` of the library's file system.
+        """Make what was placed durable: one ``syncfs`` of the image store's file system.
 
         Called once per batch, before the batch is published: a sample never points at a
         file that a power cut could lose, at the cost of one flush instead of one per file.
