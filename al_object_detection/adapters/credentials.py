@@ -17,9 +17,9 @@ from pathlib import Path
 class SecretSource:
     """Where secrets are read from, in priority order."""
 
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds secrets
     credentials_dir: Path | None = None
-    dotenv: Mapping[str, str] = field(default_factory=dict)
+    dotenv: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def default(

@@ -52,10 +52,10 @@ URL, USERNAME, PASSWORD, TOKEN = (
 class CvatSettings:
     """Where CVAT is, how to sign in, and how batches are cut and judged finished."""
 
-    url: str
+    url: str = field(repr=False)  # it may hold user:password@
     username: str | None = None
-    password: str | None = None
-    token: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     task_size: int = 500
     job_size: int = 50
     done_when: DoneWhen = "completed"

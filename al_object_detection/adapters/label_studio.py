@@ -49,8 +49,8 @@ _MAX_TITLE = 50
 class LabelStudioSettings:
     """Where Label Studio is, how to sign in, and where it finds the images."""
 
-    url: str
-    api_key: str
+    url: str = field(repr=False)  # it may hold user:password@
+    api_key: str = field(repr=False)
     document_root: Path
     title_prefix: str = "alod"
     prelabels: PrelabelSettings = field(default_factory=PrelabelSettings)

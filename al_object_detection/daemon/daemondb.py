@@ -3,6 +3,7 @@
 The round store stays the truth about rounds; this file holds what only the daemon and
 its operators need: the audit rows of every override, the pause flag, how far the
 transitions log has been written to the log stream, and the latest counts for ``status``.
+Texts pass through the redactor before they are written: no secret is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from al_object_detection.daemon.redact import Redactor
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS overrides (
@@ -51,7 +54,7 @@ class DaemonDB:
     """Typed access to the daemon's file."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path, self.redactor = path, Redactor()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             path, isolation_level=None, timeout=30.0, check_same_thread=False
@@ -82,7 +85,7 @@ class DaemonDB:
                 override.round,
                 override.from_state,
                 override.to_state,
-                override.reason,
+                self.redactor.text(override.reason),
                 int(override.forced),
             ),
         )
@@ -111,7 +114,8 @@ class DaemonDB:
             self._db.execute("DELETE FROM facts WHERE key = ?", (key,))
         else:
             self._db.execute(
-                "INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", (key, json.dumps(value))
+                "INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)",
+                (key, json.dumps(self.redactor.value(value))),
             )
 
     def paused(self) -> dict[str, Any] | None:

@@ -3,7 +3,8 @@
 One file per project, WAL mode with ``synchronous=FULL``; every read-then-write runs inside
 ``BEGIN IMMEDIATE`` so two processes (the daemon and an operator's override) never interleave.
 Every transition is written in the same transaction as the round row it changes, so the log's
-last line always equals the stored state.
+last line always equals the stored state. Error texts (a failed round's ``last_error``, a
+transition's reason) pass through the redactor before they are written: no secret is stored.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from al_object_detection.daemon.redact import Redactor
 from al_object_detection.states.machine import FAILED, PENDING, next_state
 
 SCHEMA_VERSION = 1
@@ -100,8 +102,9 @@ def now() -> str:
 class RoundStore:
     """Typed access to one project's state file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
+        self.redactor = redactor or Redactor()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
@@ -228,14 +231,14 @@ class RoundStore:
     def update(self, round_index: int, **updates: Any) -> None:
         """Set columns of a round without a transition (picks, model path, metrics)."""
         with self.transaction() as db:
-            _set(db, round_index, updates)
+            _set(db, round_index, self._redacted(updates))
 
     def _write(
         self, db: sqlite3.Connection, current: Round, target: str, *, actor: str, reason: str,
         updates: dict[str, Any],
     ) -> None:  # fmt: skip
-        at = now()
-        columns = dict(updates, state=target, state_since=at)
+        at, reason = now(), self.redactor.text(reason)
+        columns = dict(self._redacted(updates), state=target, state_since=at)
         if target == FAILED:
             columns["failed_in"] = current.state
             columns.setdefault("last_error", reason)
@@ -243,6 +246,10 @@ class RoundStore:
             columns["attempt"] = current.attempt + 1
         _set(db, current.round, columns)
         _log(db, current.round, current.state, target, at, actor, reason)
+
+    def _redacted(self, updates: dict[str, Any]) -> dict[str, Any]:
+        error = updates.get("last_error")
+        return updates if error is None else dict(updates, last_error=self.redactor.text(error))
 
     # -- transitions log -------------------------------------------------------------------
 
