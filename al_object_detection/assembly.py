@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,11 @@ from al_object_detection.states.store import RoundStore
 
 
 def build_engine(
-    config: ProjectConfig, *, actor: str = "engine", log: Callable[[str], None] = print
+    config: ProjectConfig,
+    *,
+    actor: str = "engine",
+    log: Callable[[str], None] = print,
+    log_error: Callable[[str], None] | None = None,
 ) -> Engine:
     """The engine for ``config``: its FiftyOne dataset, detector, annotator and state file."""
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
@@ -19,7 +24,7 @@ def build_engine(
     from al_object_detection.offline import activate
     from al_object_detection.states.steps import RoundContext
     activate(config.state_dir)
-    import_fiftyone(config.database_dir)
+    import_fiftyone(config.database_dir, database_uri=config.database_uri)
     store = FiftyOneStore.open(config.dataset)
     rounds = RoundStore(config.state_file)
     rounds.bind(dataset=config.dataset, project=config.name)
@@ -35,9 +40,9 @@ def build_engine(
             config.zero_shot_config, classes=store.classes or None
         )
         store.ensure_classes(zero_shot.classes)
-    annotator = build_annotator(config.backend, store)
+    annotator = build_annotator(config.backend, store, config.annotator_options())
     ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
-    return Engine(rounds, ctx, plan, actor=actor, log=log)
+    return Engine(rounds, ctx, plan, actor=actor, log=log, log_error=log_error)
 
 
 def build_plan(config: ProjectConfig) -> Plan:
@@ -57,16 +62,32 @@ def build_plan(config: ProjectConfig) -> Plan:
     )
 
 
-def build_annotator(backend: str, store: Any) -> Any:
-    """The annotation backend ``backend`` (``oracle``, ``cvat``, ``labelstudio``)."""
+#: The annotation backends by name: the module and class of each (a learner's state file
+#: records the class name).
+ANNOTATORS = {
+    "oracle": ("al_object_detection.adapters.oracle", "OracleAnnotator"),
+    "cvat": ("al_object_detection.adapters.cvat", "CvatAnnotator"),
+    "labelstudio": ("al_object_detection.adapters.label_studio", "LabelStudioAnnotator"),
+}
+
+
+def build_annotator(backend: str, store: Any, options: dict[str, Any] | None = None) -> Any:
+    """The annotation backend ``backend`` (``oracle``, ``cvat``, ``labelstudio``).
+
+    The oracle reads the store's hidden labels; the servers are configured from the
+    environment (see their ``from_env``) and ``options`` (``[annotation]`` in alod.toml).
+    """
+    if backend not in ANNOTATORS:
+        raise ValueError(
+            f"unknown annotation backend {backend!r}; the backends are {', '.join(ANNOTATORS)}"
+        )
+    module, name = ANNOTATORS[backend]
+    annotator_class = getattr(importlib.import_module(module), name)
     if backend == "oracle":
-        from al_object_detection.adapters.oracle import OracleAnnotator
+        return annotator_class(store)
+    return annotator_class.from_env(store, **(options or {}))
 
-        return OracleAnnotator(store)
-    if backend == "cvat":
-        from al_object_detection.adapters.cvat import CvatAnnotator
 
-        return CvatAnnotator.from_env(store)
-    from al_object_detection.adapters.label_studio import LabelStudioAnnotator
-
-    return LabelStudioAnnotator.from_env(store)
+def backend_of(class_name: str) -> str | None:
+    """The backend whose annotator class is named ``class_name``; None for any other class."""
+    return next((b for b, (_, name) in ANNOTATORS.items() if name == class_name), None)

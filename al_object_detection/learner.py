@@ -101,6 +101,8 @@ class ObjectDetectionActiveLearner:
         from al_object_detection.strategies import build_sampler
 
         path = Path(path)
+        if path.suffix == ".pkl":
+            raise ValueError(_pickle_path_advice(path))
         if not path.is_file():
             raise FileNotFoundError(f"no state file at {path}")
         recipe = json.loads(RoundStore(path).meta().get("recipe", "null") or "null")
@@ -114,7 +116,7 @@ class ObjectDetectionActiveLearner:
             recipe["model_path"], config, work_dir=recipe["detector_work_dir"]
         )
         if annotator is None:
-            annotator = _annotator_by_name(recipe["annotator"], store)
+            annotator = _annotator_by_name(recipe["annotator"], store, path)
         zero_shot_model = None
         if recipe.get("zero_shot_config"):
             from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
@@ -191,12 +193,30 @@ def _config_path(zero_shot_model: Any) -> str | None:
     return str(source.resolve()) if source.is_file() else None
 
 
-def _annotator_by_name(name: str, store: Any) -> Any:
-    if name == "OracleAnnotator":
-        from al_object_detection.adapters.oracle import OracleAnnotator
+def _annotator_by_name(name: str, store: Any, path: Path) -> Any:
+    """The backend whose annotator class made the run; a custom one must be passed again."""
+    from al_object_detection.assembly import backend_of, build_annotator
 
-        return OracleAnnotator(store)
-    return _annotator_from_env(store)
+    backend = backend_of(name)
+    if backend is None:
+        raise NotConfiguredError(
+            f"{path} was made with a custom annotator ({name}): pass annotator="
+        )
+    return build_annotator(backend, store)
+
+
+def _pickle_path_advice(path: Path) -> str:
+    """What to pass instead of the original module's pickled state (``*_al_state.pkl``)."""
+    state = path.with_suffix(".sqlite")
+    found = (
+        "it is there"
+        if state.is_file()
+        else "not there yet: start the run with ObjectDetectionActiveLearner(dataset, ...)"
+    )
+    return (
+        f"{path} is the original module's pickled state; this learner keeps its state in "
+        f"SQLite instead: pass from_cache({str(state)!r}) ({found})"
+    )
 
 
 def _annotator_from_env(store: Any) -> Any:
