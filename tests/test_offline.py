@@ -1,4 +1,8 @@
-"""The offline guarantee: importing, predicting and training never reach for the network."""
+"""The offline guarantee: importing, predicting and training never reach for the network.
+
+Every Python process of a guarded run, its children included, has :mod:`network_guard`
+installed at start-up (its docstring says what lies outside it).
+"""
 
 from __future__ import annotations
 
@@ -17,19 +21,19 @@ SUPPORT = Path(__file__).parent / "support"
 def run_guarded(
     script: str, tmp_path: Path, *args: str
 ) -> tuple[list[str], subprocess.CompletedProcess[str]]:
-    """Run ``script`` in a child whose non-loopback connections fail; return the attempts."""
+    """Run ``script`` in a child whose non-loopback connections fail, as do its children's;
+    return the attempts."""
     report = tmp_path / "attempts.json"
     env = {
         **os.environ,
         "NETWORK_GUARD_REPORT": str(report),
-        "PYTHONPATH": os.pathsep.join([str(SUPPORT), *sys.path]),
+        "PYTHONPATH": os.pathsep.join([str(SUPPORT / "network_guard_site"), *sys.path]),
         "ALOD_STATE_DIR": str(tmp_path / "state"),
     }
     for name in ("YOLO_OFFLINE", "HF_HUB_OFFLINE", "YOLO_CONFIG_DIR", "OMP_NUM_THREADS"):
         env.pop(name, None)  # the package itself must set these
-    code = "import network_guard\n" + textwrap.dedent(script)
     done = subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-c", textwrap.dedent(script), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -54,14 +58,63 @@ def test_the_guard_catches_a_real_attempt(tmp_path: Path) -> None:
     assert attempts == ["resolve 'pypi.org'"]
 
 
+def test_the_guard_catches_every_lookup_and_connect_call(tmp_path: Path) -> None:
+    attempts, _ = run_guarded(
+        """
+        import socket
+        calls = [
+            lambda: socket.gethostbyname("pypi.org"),
+            lambda: socket.gethostbyname_ex("files.pythonhosted.org"),
+            lambda: socket.gethostbyaddr("8.8.8.8"),
+            lambda: socket.create_connection(("1.1.1.1", 443), timeout=5),
+            lambda: socket.socket().connect_ex(("9.9.9.9", 53)),
+        ]
+        for call in calls:
+            try:
+                call()
+            except OSError:
+                pass
+        socket.gethostbyname("localhost")
+        """,
+        tmp_path,
+    )
+    assert attempts == [
+        "resolve 'pypi.org'",
+        "resolve 'files.pythonhosted.org'",
+        "resolve '8.8.8.8'",
+        "connect ('1.1.1.1', 443)",
+        "connect ('9.9.9.9', 53)",
+    ]
+
+
+#: A child that says whether it is guarded, then looks a name up (and fails: exit code 1).
+CHILD = "import socket, sys; print('network_guard' in sys.modules); socket.gethostbyname('x.org')"
+
+
+def test_the_guard_reaches_child_processes(tmp_path: Path) -> None:
+    attempts, done = run_guarded(
+        f"""
+        import subprocess, sys
+        child = subprocess.run([sys.executable, "-c", {CHILD!r}], capture_output=True, text=True)
+        print(child.stdout.strip(), child.returncode)
+        """,
+        tmp_path,
+    )
+    assert done.stdout.split() == ["True", "1"]
+    assert attempts == ["resolve 'x.org'"]
+
+
 def test_importing_the_package_is_light_and_offline(tmp_path: Path) -> None:
     attempts, done = run_guarded(
         """
+        import subprocess
         import sys
         import al_object_detection
         from al_object_detection import states, strategies, daemon
         heavy = ("torch", "fiftyone", "ultralytics", "transformers", "sklearn")
         print(sorted(m for m in heavy if m in sys.modules))
+        cli = [sys.executable, "-m", "al_object_detection.daemon.cli", "--help"]
+        subprocess.run(cli, check=True, capture_output=True)  # a guarded child, too
         """,
         tmp_path,
     )
