@@ -5,6 +5,9 @@ time: optionally slow (``delay_s``, progress grows linearly until done) and impe
 (``LabelNoise``: missed boxes, wrong classes, jittered boxes). The noise is drawn from a
 generator seeded by (seed, sample id), so fetching again returns the same labels. The handle
 holds the batch's sample ids and submit time, so the oracle keeps no state of its own.
+Images without hidden ground truth (added later, e.g. through a drop folder) cannot be
+revealed: they are skipped with a log line and stay in the pool; a batch of only such images
+is an error.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import structlog
 
 from al_object_detection.adapters.annotation import AnnotationProgress
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,22 @@ class OracleAnnotator:
     def fetch(self, handle: str) -> dict[str, Any]:
         if not self.poll(handle).done:
             raise RuntimeError("the oracle's batch is not finished yet")
-        labels = self.store.hidden_labels(_batch(handle)["sample_ids"])
-        missing = [sample_id for sample_id, value in labels.items() if value is None]
-        if missing:
+        known = self.store.hidden_labels(_batch(handle)["sample_ids"])
+        labels = {i: value for i, value in known.items() if value is not None}
+        skipped = sorted(set(known) - set(labels))
+        if skipped and not labels:
             raise LookupError(
-                f"the oracle has no hidden ground truth for {len(missing)} samples: {missing[:5]}"
+                f"the oracle can label none of the {len(skipped)} picked images: none has hidden "
+                "ground truth (images added later, e.g. through a drop folder, have none); "
+                f"first ids: {skipped[:5]}"
+            )
+        if skipped:
+            log.warning(
+                "oracle_skipped",
+                images=len(skipped),
+                labeled=len(labels),
+                samples=skipped[:5],
+                detail="no hidden ground truth; they stay in the pool, unlabeled",
             )
         if self.noise is None:
             return labels

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 from al_object_detection.adapters.oracle import LabelNoise, OracleAnnotator
 from al_object_detection.data.yolo import read_yolo
+from al_object_detection.ingest.pool import PoolWriter
+from al_object_detection.states.steps import unlabeled_picks
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +80,40 @@ def test_bad_noise_is_refused() -> None:
 def test_unknown_handle_is_a_clear_error(store: FiftyOneStore) -> None:
     with pytest.raises(ValueError, match="not an oracle handle"):
         OracleAnnotator(store).poll("task-17")
+
+
+def drop_images(store: FiftyOneStore, shapes_dir: Path, folder: Path, n: int) -> list[str]:
+    """Add ``n`` pool images the way the drop folder does (no hidden ground truth); their ids."""
+    source = sorted((shapes_dir / "images").rglob("*.png"))[0]
+    paths = [folder / f"dropped{i}.png" for i in range(n)]
+    for path in paths:
+        shutil.copyfile(source, path)
+    before = set(store.ids("pool"))
+    PoolWriter(store).add([(f"sha-{path.name}", path) for path in paths])
+    return sorted(set(store.ids("pool")) - before)
+
+
+def test_images_without_hidden_truth_are_skipped_and_stay_in_the_pool(
+    store: FiftyOneStore, shapes_dir: Path, tmp_path: Path
+) -> None:
+    known = store.ids("pool")[:3]
+    dropped = drop_images(store, shapes_dir, tmp_path, 2)
+    oracle = OracleAnnotator(store)
+    with capture_logs() as logs:
+        labels = oracle.fetch(oracle.submit("r1", [*known, *dropped], {}))
+    assert set(labels) == set(known)
+    (skipped,) = [event for event in logs if event["event"] == "oracle_skipped"]
+    assert (skipped["images"], skipped["labeled"]) == (2, 3)
+    assert unlabeled_picks([*known, *dropped], labels) == dropped  # the import step goes on
+    store.set_labels(labels, round_index=1)
+    assert set(dropped) <= set(store.ids("pool"))
+    assert not set(known) & set(store.ids("pool"))
+
+
+def test_a_batch_it_can_label_none_of_is_a_clear_error(
+    store: FiftyOneStore, shapes_dir: Path, tmp_path: Path
+) -> None:
+    dropped = drop_images(store, shapes_dir, tmp_path, 1)
+    oracle = OracleAnnotator(store)
+    with pytest.raises(LookupError, match="can label none of the 1 picked images"):
+        oracle.fetch(oracle.submit("r1", dropped, {}))
