@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -110,6 +111,8 @@ def test_bad_input_is_quarantined_and_good_input_joins_the_pool_once(setup: Setu
 
 
 def test_a_file_still_being_written_is_taken_when_complete(setup: Setup) -> None:
+    # unfinished content is held for grace_s: far longer than this test, however slow the machine
+    setup.ingestor.rules = dataclasses.replace(setup.ingestor.rules, grace_s=3600.0)
     data = jpeg((128, 96))
     path = setup.drop / "slow.jpg"
     with path.open("wb") as out:
