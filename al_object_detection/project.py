@@ -24,7 +24,7 @@ DEFAULT_STRATEGY: dict[str, Any] = {
 # section -> key -> (types, default)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "project": {"name": ((str,), None), "state_dir": ((str,), "alod-state")},
-    "dataset": {"name": ((str,), None), "database_dir": ((str,), "")},
+    "dataset": {"name": ((str,), None), "database_dir": ((str,), ""), "database_uri": ((str,), "")},
     "detector": {"model": ((str,), None), "config": ((str,), "")},
     "sampling": {
         "budget": ((int,), 32),
@@ -59,6 +59,7 @@ class ProjectConfig:
     state_dir: Path
     dataset: str
     database_dir: Path | None
+    database_uri: str | None
     model: str
     detector_config: Path | None
     budget: int
@@ -98,6 +99,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         state_dir=base / values["project"]["state_dir"],
         dataset=values["dataset"]["name"],
         database_dir=_optional_path(base, values["dataset"]["database_dir"]),
+        database_uri=values["dataset"]["database_uri"] or None,
         model=model if model.endswith((".yaml", ".yml")) else str(base / model),
         detector_config=_optional_path(base, values["detector"]["config"]),
         budget=values["sampling"]["budget"],
@@ -150,6 +152,7 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
             )
 
     choose("annotation", "backend", BACKENDS)
+    _check_database(values["dataset"], source)
     choose("sampling", "bootstrap", BOOTSTRAPS)
     for section, key, low in (
         ("sampling", "budget", 1),
@@ -169,6 +172,21 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
         build_sampler(values["sampling"]["strategy"], where=f"{source}: [sampling] strategy")
     except StrategyConfigError as error:
         raise ProjectConfigError(str(error)) from error
+
+
+def _check_database(dataset: dict[str, Any], source: Path) -> None:
+    from al_object_detection.adapters.database import check_uri
+
+    if dataset["database_uri"] and dataset["database_dir"]:
+        raise ProjectConfigError(
+            f"{source}: [dataset] database_uri and database_dir exclude each other "
+            "(a server you run, or FiftyOne's own on a folder)"
+        )
+    if dataset["database_uri"]:
+        try:
+            check_uri(dataset["database_uri"])
+        except ValueError as error:
+            raise ProjectConfigError(f"{source}: [dataset] database_uri {error}") from None
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", dict: "a table"}

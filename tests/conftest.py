@@ -10,9 +10,19 @@ from typing import Any
 
 import pytest
 
+from al_object_detection.adapters.mongod import MongoServer
+
 _RUN_DIR = Path(tempfile.mkdtemp(prefix="alod-tests-"))
 os.environ["ALOD_STATE_DIR"] = str(_RUN_DIR / "state")
-os.environ["FIFTYONE_DATABASE_DIR"] = str(_RUN_DIR / "fiftyone-db")
+# this run's own MongoDB server: FiftyOne's per-user mongod would be shared with other runs
+_MONGOD = MongoServer(_RUN_DIR / "fiftyone-db")
+os.environ["FIFTYONE_DATABASE_URI"] = _MONGOD.uri
+os.environ.pop("FIFTYONE_PRIVATE_DATABASE_PORT", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop this run's MongoDB server."""
+    _MONGOD.stop()
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +30,7 @@ def fo() -> Any:
     """FiftyOne, imported offline against this test run's own database."""
     from al_object_detection.adapters.fiftyone_store import import_fiftyone
 
-    return import_fiftyone(_RUN_DIR / "fiftyone-db")
+    return import_fiftyone()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ and ``embedding``. All writes are bulk ``set_values`` calls keyed by sample id.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from al_object_detection.adapters.database import connect_fiftyone
 from al_object_detection.adapters.detector import ImagePrediction
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
@@ -45,14 +45,12 @@ class StoreError(RuntimeError):
     """The dataset is not in the shape the store needs."""
 
 
-def import_fiftyone(database_dir: Path | str | None = None) -> Any:
-    """Import FiftyOne offline; ``database_dir`` gives this process its own database."""
+def import_fiftyone(
+    database_dir: Path | str | None = None, *, database_uri: str | None = None
+) -> Any:
+    """Import FiftyOne offline, connected to the chosen database (see ``database.py``)."""
     activate()
-    if database_dir is not None:
-        os.environ["FIFTYONE_DATABASE_DIR"] = str(Path(database_dir).resolve())
-    import fiftyone
-
-    return fiftyone
+    return connect_fiftyone(uri=database_uri, directory=database_dir)
 
 
 class FiftyOneStore:

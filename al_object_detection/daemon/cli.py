@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from al_object_detection.adapters.database import DatabaseMismatchError
+from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.commands import add_daemon_commands
 from al_object_detection.data.records import DataError
 from al_object_detection.data.registry import WheelUnavailableError
@@ -27,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataError, WheelUnavailableError, FileNotFoundError, ValueError) as error:
         print(f"alod: error: {error}", file=sys.stderr)
         return 2
+    except DatabaseMismatchError as error:
+        print(f"alod: error: {error}", file=sys.stderr)
+        return exitcodes.CONFIG
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +57,7 @@ def _add_data_commands(parser: argparse.ArgumentParser) -> None:
     common.add_argument("out", type=Path, help="folder to write the dataset into")
     common.add_argument("--dataset", help="FiftyOne dataset name (default: the folder's name)")
     common.add_argument("--database-dir", type=Path, help="FiftyOne database folder")
+    common.add_argument("--database-uri", help="a MongoDB server's URI (instead of a folder)")
     common.add_argument(
         "--labels",
         choices=("hidden", "labeled"),
@@ -140,7 +146,7 @@ def _load_into_fiftyone(args: argparse.Namespace, data: object) -> int:
     from al_object_detection.data.records import DetectionData
 
     assert isinstance(data, DetectionData)
-    import_fiftyone(args.database_dir)
+    import_fiftyone(args.database_dir, database_uri=args.database_uri)
     name = args.dataset or Path(args.out).resolve().name
     store = FiftyOneStore.open(name, create=True)
     added = store.add(data, labels=args.labels)

@@ -35,7 +35,7 @@ def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) 
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     activate(project.state_dir)
-    import_fiftyone(project.database_dir)
+    import_fiftyone(project.database_dir, database_uri=project.database_uri)
     store = FiftyOneStore.open(project.dataset, create=True)
     rounds = RoundStore(project.state_file)
     gate = PoolGate(lock_paths(project.state_file)[1], rounds)

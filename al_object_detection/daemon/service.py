@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from al_object_detection.adapters.database import DatabaseMismatchError
 from al_object_detection.daemon import driver as d
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.daemondb import DaemonDB
@@ -87,6 +88,9 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
         return Daemon(config, Path(config_path).absolute(), sink, context, flags).run(until_done)
     except StateFileError as error:
         log.error("state_file_error", error=str(error), exit_code=exitcodes.CONFIG)
+        return exitcodes.CONFIG
+    except DatabaseMismatchError as error:
+        log.error("database_mismatch", error=str(error), exit_code=exitcodes.CONFIG)
         return exitcodes.CONFIG
     finally:
         lock.release()
@@ -274,7 +278,7 @@ class Daemon:
 
         project = self.config.project
         activate(project.state_dir)
-        fo = import_fiftyone(project.database_dir)
+        fo = import_fiftyone(project.database_dir, database_uri=project.database_uri)
         created = not fo.dataset_exists(project.dataset)
         store = FiftyOneStore.open(project.dataset, create=True)
         adopt_third_party()
