@@ -1,22 +1,27 @@
-"""A tiny active-learning project run as a child process, optionally killed mid-round.
+"""A tiny active-learning project run as a child process, stopped at named fault points.
 
-    python tiny_project.py STATE_FILE DATASET SHAPES_DIR WORKDIR LEDGER [--crash-at POINT]
+    python tiny_project.py STATE_FILE DATASET SHAPES_DIR WORKDIR SUBMITS
 
-POINT is ``step:N`` (SIGKILL after N engine steps, i.e. between committed steps) or one of
-``after_submit``, ``after_train``, ``after_import`` (SIGKILL right after that side effect
-happened and before the engine recorded it). The annotator is an oracle that keeps a ledger
-file of batches it created, like a server that looks a batch up by its key before creating.
+The fault points (see :mod:`fault_points`) are ``step:<round>:<state>`` before every engine
+step (``step:none`` before round 0 exists) and ``submitted:<round>``, ``imported:<round>``,
+``trained:<round>`` right after that side effect happened, before the engine recorded it. The
+annotator is the oracle, counting: it appends every ``submit`` call to the SUBMITS file, and its
+clock advances one tick per reading (kept in a file beside SUBMITS, so it never runs back in a
+resumed process): a batch is done after a few polls.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fault_points import reached
 
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 from al_object_detection.adapters.oracle import OracleAnnotator
@@ -28,36 +33,33 @@ TINY = {
     "train": {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "plots": False, "device": "cpu"},
     "predict": {"imgsz": 64, "conf": 0.001, "max_det": 10, "device": "cpu"},
 }
+POLLS_PER_BATCH = 3
 
 
-def die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+class CountingOracle(OracleAnnotator):
+    """The oracle, appending every submit call (not only new keys) to a file."""
 
+    def __init__(self, store: FiftyOneStore, submits: Path) -> None:
+        super().__init__(store, delay_s=POLLS_PER_BATCH, clock=self._tick)
+        self.submits, self.ticks = submits, submits.with_suffix(".ticks")
 
-class LedgerOracle(OracleAnnotator):
-    """The oracle, with a persistent record of every batch created on the 'server'."""
-
-    def __init__(self, store: FiftyOneStore, ledger: Path, crash_at: str) -> None:
-        super().__init__(store)
-        self.ledger, self.crash_at = ledger, crash_at
+    def _tick(self) -> float:
+        now = int(self.ticks.read_text()) if self.ticks.exists() else 0
+        self.ticks.write_text(str(now + 1))
+        return float(now)
 
     def submit(self, key: str, sample_ids: Sequence[str], prelabels: Mapping[str, Any]) -> str:
-        lines = self.ledger.read_text().splitlines() if self.ledger.exists() else []
-        created = {json.loads(line)["key"]: json.loads(line) for line in lines}
-        if key not in created:
-            with self.ledger.open("a") as ledger:
-                ledger.write(json.dumps({"key": key, "sample_ids": list(sample_ids)}) + "\n")
+        with self.submits.open("a") as out:
+            out.write(json.dumps({"key": key, "sample_ids": list(sample_ids)}) + "\n")
         handle = super().submit(key, sample_ids, prelabels)
-        if self.crash_at == "after_submit":
-            die()
+        reached(f"submitted:{key.rsplit('-r', 1)[1].split('-')[0]}")
         return handle
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    for name in ("state", "dataset", "shapes", "workdir", "ledger"):
+    for name in ("state", "dataset", "shapes", "workdir", "submits"):
         parser.add_argument(name, type=Path if name != "dataset" else str)
-    parser.add_argument("--crash-at", default="")
     args = parser.parse_args()
 
     from al_object_detection.adapters.fiftyone_store import import_fiftyone
@@ -67,7 +69,7 @@ def main() -> None:
     if not fo.dataset_exists(args.dataset):
         FiftyOneStore.open(args.dataset, create=True).add(read_yolo(args.shapes))
     store = FiftyOneStore.open(args.dataset)
-    annotator = LedgerOracle(store, args.ledger, args.crash_at)
+    annotator = CountingOracle(store, args.submits)
     if args.state.exists():
         learner = ObjectDetectionActiveLearner.from_cache(args.state, annotator=annotator)
     else:
@@ -78,40 +80,33 @@ def main() -> None:
             store, detector, annotator=annotator, budget=4, rounds=1, bootstrap_size=6,
             state_path=args.state, workdir=args.workdir, poll_interval_s=0,
         )  # fmt: skip
-    _arm_crash(learner, args.crash_at)
+    _add_fault_points(learner)
     learner.run_active_learning()
     print("finished")
 
 
-def _arm_crash(learner: ObjectDetectionActiveLearner, crash_at: str) -> None:
+def _add_fault_points(learner: ObjectDetectionActiveLearner) -> None:
     engine = learner.engine
-    if crash_at.startswith("step:"):
-        remaining = [int(crash_at.split(":")[1])]
-        step = engine.step
+    step, set_labels = engine.step, engine.ctx.store.set_labels
+    train = engine.ctx.detector.train
 
-        def counted_step() -> Any:
-            if remaining[0] == 0:
-                die()
-            remaining[0] -= 1
-            return step()
+    def step_at_boundary() -> Any:
+        current = engine.store.current()
+        reached("step:none" if current is None else f"step:{current.round}:{current.state}")
+        return step()
 
-        engine.step = counted_step  # type: ignore[method-assign]
-    elif crash_at == "after_train":
-        train = engine.ctx.detector.train
+    def set_labels_then_report(labels: Any, *, round_index: int) -> None:
+        set_labels(labels, round_index=round_index)
+        reached(f"imported:{round_index}")
 
-        def train_then_die(*args: Any, **kwargs: Any) -> Any:
-            train(*args, **kwargs)
-            die()
+    def train_then_report(data_yaml: Path, *, round_index: int) -> Any:
+        trained = train(data_yaml, round_index=round_index)
+        reached(f"trained:{round_index}")
+        return trained
 
-        engine.ctx.detector.train = train_then_die
-    elif crash_at == "after_import":
-        set_labels = engine.ctx.store.set_labels
-
-        def import_then_die(*args: Any, **kwargs: Any) -> None:
-            set_labels(*args, **kwargs)
-            die()
-
-        engine.ctx.store.set_labels = import_then_die  # type: ignore[method-assign]
+    engine.step = step_at_boundary  # type: ignore[method-assign]
+    engine.ctx.store.set_labels = set_labels_then_report  # type: ignore[method-assign]
+    engine.ctx.detector.train = train_then_report
 
 
 if __name__ == "__main__":
