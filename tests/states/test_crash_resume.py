@@ -86,8 +86,10 @@ def test_resume_after_a_sigkill_at_every_boundary_duplicates_nothing(
     trace = tmp_path / "trace.txt"
     for point in KILL_POINTS:
         child = start_child(tmp_path, dataset_name, shapes_dir, faults.env(point, trace))
-        reported = faults.wait(child, timeout_s=300)
-        child.kill()
+        try:
+            reported = faults.wait(child, timeout_s=300)
+        finally:
+            child.kill()
         log = (tmp_path / "child.log").read_text()[-3000:]
         assert reported == point, f"expected to stop at {point}, got {reported}:\n{log}"
         assert child.wait() == -signal.SIGKILL
