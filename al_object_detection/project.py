@@ -24,7 +24,12 @@ DEFAULT_STRATEGY: dict[str, Any] = {
 # section -> key -> (types, default)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "project": {"name": ((str,), None), "state_dir": ((str,), "alod-state")},
-    "dataset": {"name": ((str,), None), "database_dir": ((str,), ""), "database_uri": ((str,), "")},
+    "dataset": {
+        "name": ((str,), None),
+        "create": ((bool,), False),  # the daemon may start it empty when it is missing
+        "database_dir": ((str,), ""),
+        "database_uri": ((str,), ""),
+    },
     "detector": {"model": ((str,), None), "config": ((str,), "")},
     "sampling": {
         "budget": ((int,), 32),
@@ -75,6 +80,7 @@ class ProjectConfig:
     label_budget: int | None
     target_map50_95: float | None
     source: Path = field(default=Path("alod.toml"))
+    create_dataset: bool = False  # [dataset] create: the daemon may start it empty
 
     @property
     def state_file(self) -> Path:
@@ -98,6 +104,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         name=values["project"]["name"],
         state_dir=base / values["project"]["state_dir"],
         dataset=values["dataset"]["name"],
+        create_dataset=values["dataset"]["create"],
         database_dir=_optional_path(base, values["dataset"]["database_dir"]),
         database_uri=values["dataset"]["database_uri"] or None,
         model=model if model.endswith((".yaml", ".yml")) else str(base / model),
@@ -134,7 +141,7 @@ def _validated(raw: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
                 values[section][key] = default
                 continue
             value = given[key]
-            if isinstance(value, bool) or not isinstance(value, types):
+            if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
                 allowed = " or ".join(_TYPE_NAMES[t] for t in types)
                 raise ProjectConfigError(
                     f"{source}: [{section}] {key} = {value!r} must be {allowed}"
@@ -189,7 +196,9 @@ def _check_database(dataset: dict[str, Any], source: Path) -> None:
             raise ProjectConfigError(f"{source}: [dataset] database_uri {error}") from None
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", dict: "a table"}
+_TYPE_NAMES = {
+    str: "a string", int: "an integer", float: "a number", dict: "a table", bool: "true or false",
+}  # fmt: skip
 
 
 def _no_unknown(given: dict[str, Any], allowed: dict[str, Any], prefix: str) -> None:

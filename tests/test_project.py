@@ -33,6 +33,11 @@ def test_minimal_config_gets_defaults_and_relative_paths() -> None:
     assert config.strategy["name"] == "two_stage"
 
 
+def test_a_missing_dataset_is_created_only_when_the_config_says_so() -> None:
+    assert parse().create_dataset is False
+    assert parse(dataset={"name": "forest", "create": True}).create_dataset is True
+
+
 def test_model_yaml_names_are_kept_as_is() -> None:
     assert parse(detector={"model": "yolov8n.yaml"}).model == "yolov8n.yaml"
 
@@ -53,6 +58,8 @@ def test_model_yaml_names_are_kept_as_is() -> None:
         ),
         ({"stop": {"target_map50_95": 2}}, r"target_map50_95 must lie in \[0, 1\]"),
         ({"stop": {"max_rounds": True}}, r"max_rounds = True must be an integer"),
+        ({"dataset": {"name": "forest", "create": "yes"}}, r"create = 'yes' must be true or false"),
+        ({"dataset": {"name": "forest", "create": 1}}, r"create = 1 must be true or false"),
         ({"sampling": {"strategy": {"name": "psychic"}}}, r"\[sampling\] strategy.*psychic"),
     ],
 )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.offline import configure_ultralytics
 from al_object_detection.toml_files import read_toml
 
 DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "yolo_config.toml"
@@ -78,11 +78,19 @@ def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloCon
     return YoloConfig(train=train, predict=predict, source=source)
 
 
-def _ultralytics_train_keys() -> frozenset[str]:
-    configure_ultralytics()
-    from ultralytics.cfg import DEFAULT_CFG_DICT
+def ultralytics_dir() -> Path:
+    """The installed ultralytics package's folder, found without importing it (nor torch)."""
+    spec = importlib.util.find_spec("ultralytics")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("ultralytics is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
-    return frozenset(DEFAULT_CFG_DICT)
+
+def _ultralytics_train_keys() -> frozenset[str]:
+    """ultralytics' own argument list: the keys of its ``cfg/default.yaml``."""
+    import yaml
+
+    return frozenset(yaml.safe_load((ultralytics_dir() / "cfg" / "default.yaml").read_text()))
 
 
 def _reject_unknown(raw: dict[str, Any], allowed: Any, source: str, what: str) -> None:

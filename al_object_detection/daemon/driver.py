@@ -156,6 +156,10 @@ class Driver:
             self._fail(store, current, f"the worker died {deaths} times: {outcome.detail}")
             del self._deaths[key]
             return None
+        if outcome.config_error:  # starting the worker again cannot help: the round fails
+            log.error("worker_config_error", detail=outcome.detail, next="the round fails")
+            self._fail(store, current, f"the worker cannot start: {outcome.detail}")
+            return None
         if outcome.detail != self.last_error:  # the same error at every poll: logged once
             log.error("worker_error", detail=outcome.detail, next="retry at every poll")
         self.last_error = outcome.detail

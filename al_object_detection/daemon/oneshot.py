@@ -18,6 +18,7 @@ from al_object_detection.daemon.settings import DaemonConfig
 from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
 from al_object_detection.ingest.quarantine import Quarantine
+from al_object_detection.project_files import check_dataset
 from al_object_detection.states.store import RoundStore
 
 _MAX_PASSES = 5
@@ -36,7 +37,8 @@ def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) 
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     activate(project.state_dir)
     import_fiftyone(project.database_dir, database_uri=project.database_uri)
-    store = FiftyOneStore.open(project.dataset, create=True)
+    create = check_dataset(project, import_fiftyone().list_datasets())  # a typo: an error
+    store = FiftyOneStore.open(project.dataset, create=create)
     rounds = RoundStore(project.state_file)
     gate = PoolGate(lock_paths(project.state_file)[1], rounds)
     rules = dataclasses.replace(settings.rules, settle_s=0.0, grace_s=0.0)

@@ -52,7 +52,9 @@ from al_object_detection.daemon.workerproc import WorkerProcess
 from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
 from al_object_detection.ingest.quarantine import Quarantine
+from al_object_detection.offline import activate
 from al_object_detection.project import ProjectConfigError
+from al_object_detection.project_files import check_dataset, check_project_files
 from al_object_detection.states.store import RoundStore, StateFileError
 
 log = structlog.get_logger("alod.daemon")
@@ -70,13 +72,17 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
     try:
         config = load_config(config_path)
     except ProjectConfigError as error:
-        log.error("config_error", error=str(error), exit_code=exitcodes.CONFIG)
-        return exitcodes.CONFIG
+        return _config_error(error)
     context.bind(project=config.project.name)
     problem = unwritable(config)
     if problem is not None:
         log.error("state_dir_unwritable", error=problem, exit_code=exitcodes.CANTCREAT)
         return exitcodes.CANTCREAT
+    activate(config.project.state_dir)
+    try:
+        check_project_files(config.project)  # the detector's files, before any work is taken
+    except ProjectConfigError as error:
+        return _config_error(error)
     sink.copy_to = config.daemon.log_file
     configure(sink, level=config.daemon.log_level, context=context, secrets=secrets)
     instance_lock, _ = lock_paths(config.project.state_file)
@@ -86,6 +92,8 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
         return exitcodes.LOCKED
     try:
         return Daemon(config, Path(config_path).absolute(), sink, context, flags).run(until_done)
+    except ProjectConfigError as error:  # found while starting: the dataset
+        return _config_error(error)
     except StateFileError as error:
         log.error("state_file_error", error=str(error), exit_code=exitcodes.CONFIG)
         return exitcodes.CONFIG
@@ -95,6 +103,11 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
     finally:
         lock.release()
         sink.close()
+
+
+def _config_error(error: ProjectConfigError) -> int:
+    log.error("config_error", error=str(error), exit_code=exitcodes.CONFIG)
+    return exitcodes.CONFIG
 
 
 def unwritable(config: DaemonConfig) -> str | None:
@@ -274,16 +287,14 @@ class Daemon:
 
     def _open_dataset(self) -> Any:
         from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
-        from al_object_detection.offline import activate
 
         project = self.config.project
-        activate(project.state_dir)
         fo = import_fiftyone(project.database_dir, database_uri=project.database_uri)
-        created = not fo.dataset_exists(project.dataset)
-        store = FiftyOneStore.open(project.dataset, create=True)
+        created = check_dataset(project, fo.list_datasets())
+        store = FiftyOneStore.open(project.dataset, create=created)
         adopt_third_party()
         if created:
-            log.warning("dataset_created", dataset=project.dataset, detail="it was missing; empty")
+            log.warning("dataset_created", dataset=project.dataset, detail="create = true")
         return store
 
     def _pool_lock(self) -> AbstractContextManager[None]:

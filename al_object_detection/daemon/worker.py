@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.channel import Channel, ChannelClosed
 from al_object_detection.daemon.logstream import LogContext, Sink, configure, engine_log
 from al_object_detection.daemon.redact import secret_values
@@ -48,8 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         engine = _build(args.config)
     except Exception as error:  # noqa: BLE001 - whatever stops the build is reported to the daemon
-        _send(channel, {"error": f"{type(error).__name__}: {error}"})
-        return 1
+        config_error = _is_config_error(error)
+        _send(channel, {"error": f"{type(error).__name__}: {error}", "config_error": config_error})
+        return exitcodes.CONFIG if config_error else 1
     _send(channel, {"ready": True, "pid": os.getpid()})
     while True:
         try:
@@ -91,6 +93,18 @@ def _build(config_path: str) -> Any:
     engine = build_engine(config.project, actor="worker", log=engine_log(log))
     adopt_third_party()
     return engine
+
+
+def _is_config_error(error: Exception) -> bool:
+    """Whether a failed build can only be the project's settings (starting again cannot help)."""
+    from al_object_detection.adapters.annotation import AnnotationConfigError
+    from al_object_detection.adapters.fiftyone_store import StoreError
+    from al_object_detection.adapters.ultralytics_detector import DetectorError
+    from al_object_detection.adapters.yolo_config import ConfigError
+    from al_object_detection.project import ProjectConfigError
+
+    known = (ProjectConfigError, ConfigError, DetectorError, StoreError, AnnotationConfigError)
+    return isinstance(error, known)
 
 
 def _send(channel: Channel, message: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ class Outcome:
     trigger: str | None = None
     detail: str = ""
     seconds: float = 0.0
+    config_error: bool = False  # the worker cannot start with the project's settings
 
 
 class WorkerProcess:
@@ -178,7 +179,9 @@ def _outcome(message: dict[str, Any]) -> Outcome:
     if message.get("skipped"):
         return Outcome(SKIPPED, state=message.get("state"))
     if "error" in message:
-        return Outcome(ERROR, detail=str(message["error"]))
+        return Outcome(
+            ERROR, detail=str(message["error"]), config_error=bool(message.get("config_error"))
+        )
     return Outcome(
         STEPPED,
         state=message.get("state"),
