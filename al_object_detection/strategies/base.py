@@ -62,7 +62,14 @@ class BaseSampler(ABC):
     ``available`` counts the pool images not in ``taken``. ``taken`` holds positions picked
     earlier this round (by another strategy); they are never picked again and diversity
     strategies treat them as labeled. Samplers are frozen dataclasses of their parameters.
+    ``needs_predictions`` says whether the pool must be predicted on before ``choose``
+    (without predictions a sampler gets a pool of sample ids only).
     """
+
+    @property
+    def needs_predictions(self) -> bool:
+        """Whether this strategy reads box scores or embeddings (most do)."""
+        return True
 
     def select(self, pool: Pool, budget: int, *, rng: np.random.Generator) -> Array:
         """Distinct int64 positions of the images to label next, best first."""

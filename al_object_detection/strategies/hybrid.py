@@ -57,6 +57,11 @@ class Sampler(BaseSampler):
         object.__setattr__(self, "parts", parts)
         object.__setattr__(self, "weights", w)
 
+    @property
+    def needs_predictions(self) -> bool:
+        """Whether any part with a share of the budget needs predictions."""
+        return any(p.needs_predictions for p, w in zip(self.parts, self.weights, strict=True) if w)
+
     def _choose(self, pool: Pool, budget: int, rng: np.random.Generator, taken: Array) -> Selection:
         want = min(budget, pool.n_images - len(taken))
         picked: list[Selection] = []
@@ -102,6 +107,11 @@ class TwoStageSampler(BaseSampler):
     def __post_init__(self) -> None:
         if not (math.isfinite(self.candidates_factor) and self.candidates_factor >= 1):
             raise ValueError(f"candidates_factor must be >= 1, got {self.candidates_factor}")
+
+    @property
+    def needs_predictions(self) -> bool:
+        """Whether either stage needs predictions."""
+        return self.first.needs_predictions or self.second.needs_predictions
 
     def _choose(self, pool: Pool, budget: int, rng: np.random.Generator, taken: Array) -> Selection:
         shortlist = self.first.choose(

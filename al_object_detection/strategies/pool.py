@@ -20,7 +20,8 @@ class Pool:
 
     ``box_scores`` holds every box of every image, one row of class scores in [0, 1] per
     box; image ``i`` owns rows ``box_offsets[i]:box_offsets[i + 1]``. Labeled images are not
-    in the pool; their embeddings and per-class box counts only inform the scores. Arrays
+    in the pool; their embeddings and per-class box counts only inform the scores.
+    ``class_ap`` is the last evaluation's AP per class in [0, 1] (NaN: not measured). Arrays
     are checked and kept as float32 (int64 offsets, object ids); float32 input is not copied.
     """
 
@@ -30,6 +31,7 @@ class Pool:
     embeddings: Array | None = None
     labeled_embeddings: Array | None = None
     labeled_class_counts: Array | None = None
+    class_ap: Array | None = None
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.sample_ids, dtype=object)
@@ -46,6 +48,7 @@ class Pool:
         dim = emb.shape[1] if emb is not None else None
         labeled = _matrix("labeled_embeddings", self.labeled_embeddings, cols=dim)
         counts = _class_counts(self.labeled_class_counts, scores.shape[1])
+        class_ap = _class_ap(self.class_ap, scores.shape[1])
         for name, value in (
             ("sample_ids", ids),
             ("box_offsets", offsets),
@@ -53,6 +56,7 @@ class Pool:
             ("embeddings", emb),
             ("labeled_embeddings", labeled),
             ("labeled_class_counts", counts),
+            ("class_ap", class_ap),
         ):
             object.__setattr__(self, name, value)
 
@@ -60,6 +64,11 @@ class Pool:
     def n_images(self) -> int:
         """Number of pool images."""
         return len(self.sample_ids)
+
+    @property
+    def n_labeled(self) -> int:
+        """Number of labeled images whose embeddings the pool carries (0 without embeddings)."""
+        return 0 if self.labeled_embeddings is None else len(self.labeled_embeddings)
 
     @property
     def n_classes(self) -> int:
@@ -76,6 +85,7 @@ class Pool:
         embeddings: Array | None = None,
         labeled_embeddings: Array | None = None,
         labeled_class_counts: Array | None = None,
+        class_ap: Array | None = None,
     ) -> Pool:
         """Build a pool from one (boxes, n_classes) score array per image."""
         if len(sample_ids) != len(box_scores):
@@ -93,6 +103,7 @@ class Pool:
             embeddings,
             labeled_embeddings,
             labeled_class_counts,
+            class_ap,
         )
 
     def subset(self, positions: Array, *, also_labeled: Array | None = None) -> Pool:
@@ -113,6 +124,7 @@ class Pool:
             None if self.embeddings is None else self.embeddings[pos],
             labeled,
             self.labeled_class_counts,
+            self.class_ap,
         )
 
 
@@ -190,3 +202,15 @@ def _class_counts(value: Array | None, n_classes: int) -> Array | None:
     if not (np.isfinite(counts).all() and (counts >= 0).all()):
         raise ValueError("labeled_class_counts must be finite counts >= 0")
     return counts
+
+
+def _class_ap(value: Array | None, n_classes: int) -> Array | None:
+    if value is None:
+        return None
+    ap = np.asarray(value, dtype=np.float64)
+    if ap.shape != (n_classes,):
+        raise ValueError(f"class_ap must have one value per class ({n_classes}), got {ap.shape}")
+    measured = ap[~np.isnan(ap)]
+    if not ((measured >= 0) & (measured <= 1)).all():
+        raise ValueError("class_ap values must lie in [0, 1] (NaN: not measured)")
+    return ap

@@ -12,24 +12,31 @@ A spec is a strategy name or a table with ``name`` and that strategy's parameter
 from __future__ import annotations
 
 import dataclasses
+import types
 from collections.abc import Mapping
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from al_object_detection.strategies.base import BaseSampler
+from al_object_detection.strategies.budget_aware import BudgetAwareSampler
 from al_object_detection.strategies.hybrid import Sampler, TwoStageSampler
 from al_object_detection.strategies.samplers import (
+    ClassAwareSampler,
     ClassBalanceSampler,
     DiversitySampler,
     RandomSampler,
+    TypiClustSampler,
     UncertaintySampler,
 )
 
 _PLAIN: dict[str, type[BaseSampler]] = {
     "uncertainty": UncertaintySampler,
+    "class_aware": ClassAwareSampler,
     "diversity": DiversitySampler,
+    "typiclust": TypiClustSampler,
     "class_balance": ClassBalanceSampler,
     "random": RandomSampler,
     "two_stage": TwoStageSampler,
+    "budget_aware": BudgetAwareSampler,
 }
 _NESTED = {"first", "second"}  # two_stage parameters that are strategies themselves
 
@@ -117,6 +124,13 @@ def _hybrid(params: dict[str, Any], where: str) -> Sampler:
 
 def _checked(where: str, value: Any, hint: Any) -> Any:
     """``value`` if it fits the annotation ``hint`` (ints are accepted as floats)."""
+    if get_origin(hint) in (Union, types.UnionType):
+        for option in get_args(hint):
+            try:
+                return _checked(where, value, option)
+            except StrategyConfigError:
+                continue
+        raise StrategyConfigError(f"{where}: expected {_describe(hint)}, got {value!r}")
     if get_origin(hint) is Literal:
         if value not in get_args(hint):
             choices = ", ".join(repr(a) for a in get_args(hint))
@@ -140,9 +154,16 @@ def _params(cls: type[BaseSampler]) -> dict[str, str]:
         hint = hints[f.name]
         if f.name in _NESTED:
             kind = f"strategy spec (default {registered_names()[type(default)]!r})"
-        elif get_origin(hint) is Literal:
-            kind = f"one of {', '.join(map(repr, get_args(hint)))} (default {default!r})"
         else:
-            kind = f"{hint.__name__} (default {default!r})"
+            kind = f"{_describe(hint)} (default {default!r})"
         out[f.name] = kind
     return out
+
+
+def _describe(hint: Any) -> str:
+    """``float``, ``one of 'a', 'b'``, or ``float or one of 'evidence'`` for a union."""
+    if get_origin(hint) in (Union, types.UnionType):
+        return " or ".join(_describe(option) for option in get_args(hint))
+    if get_origin(hint) is Literal:
+        return f"one of {', '.join(map(repr, get_args(hint)))}"
+    return str(hint.__name__)

@@ -8,12 +8,15 @@ from hypothesis import strategies as st
 
 from al_object_detection.strategies import (
     BaseSampler,
+    BudgetAwareSampler,
+    ClassAwareSampler,
     ClassBalanceSampler,
     DiversitySampler,
     Pool,
     RandomSampler,
     Sampler,
     TwoStageSampler,
+    TypiClustSampler,
     UncertaintySampler,
 )
 
@@ -24,6 +27,8 @@ DETERMINISTIC: list[BaseSampler] = [
     UncertaintySampler(method="least_confidence", aggregation="sum"),
     UncertaintySampler(method="binary_entropy", aggregation="top_k_mean", top_k=2),
     ClassBalanceSampler(aggregation="mean"),
+    ClassAwareSampler(),
+    ClassAwareSampler(aggregation="sum", alpha=0.0),
     DiversitySampler(),
     TwoStageSampler(candidates_factor=2),
     Sampler([UncertaintySampler(), DiversitySampler()], weights=[2, 1]),
@@ -33,6 +38,9 @@ SEEDED: list[BaseSampler] = [
     DiversitySampler(method="kmeans++"),
     Sampler([UncertaintySampler(), RandomSampler()]),
     TwoStageSampler(first=RandomSampler(), second=DiversitySampler(method="kmeans++")),
+    TypiClustSampler(k_neighbors=3),
+    BudgetAwareSampler(),
+    BudgetAwareSampler(images_per_class=0.5),
 ]
 pools = st.builds(
     random_pool,

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from al_object_detection.strategies import (
+    BudgetAwareSampler,
+    ClassAwareSampler,
     ClassBalanceSampler,
     DiversitySampler,
     Pool,
@@ -16,6 +18,7 @@ from al_object_detection.strategies import (
     Sampler,
     StrategyConfigError,
     TwoStageSampler,
+    TypiClustSampler,
     UncertaintySampler,
     available,
     build_sampler,
@@ -87,6 +90,13 @@ def test_two_stage_spec() -> None:
         ({"name": "hybrid", "parts": [{"name": "nope"}]}, r"parts\[0\]\.name: unknown"),
         ({"name": "two_stage", "first": {"name": "x"}}, r"strategy\.first\.name: unknown"),
         ({"name": "two_stage", "candidates_factor": 0.1}, "candidates_factor must be >= 1"),
+        (
+            {"name": "uncertainty", "empty_score": "guess"},
+            r"strategy\.empty_score: expected float or one of 'evidence', got 'guess'",
+        ),
+        ({"name": "class_aware", "alpha": -1}, r"class_aware\): alpha must be"),
+        ({"name": "typiclust", "k_neighbors": 0}, "k_neighbors must be >= 1"),
+        ({"name": "budget_aware", "images_per_class": -2}, "images_per_class must be >= 0"),
     ],
 )
 def test_errors_name_the_bad_key_and_what_is_allowed(spec: Any, message: str) -> None:
@@ -102,6 +112,9 @@ def test_available_lists_names_and_parameters() -> None:
     names = available()
     assert set(names) == {
         "uncertainty",
+        "class_aware",
+        "typiclust",
+        "budget_aware",
         "diversity",
         "class_balance",
         "random",
@@ -109,7 +122,8 @@ def test_available_lists_names_and_parameters() -> None:
         "two_stage",
     }
     assert "'entropy'" in names["uncertainty"]["method"]
-    assert names["uncertainty"]["empty_score"] == "float (default 1.0)"
+    assert names["uncertainty"]["empty_score"] == "float or one of 'evidence' (default 'evidence')"
+    assert names["budget_aware"]["images_per_class"] == "float (default 10.0)"
     assert names["two_stage"]["first"] == "strategy spec (default 'uncertainty')"
     assert names["random"] == {}
 
@@ -120,6 +134,9 @@ def test_available_lists_names_and_parameters() -> None:
         UncertaintySampler(method="margin", aggregation="top_k_mean", top_k=2, empty_score=0.5),
         DiversitySampler(method="kmeans++"),
         ClassBalanceSampler(smoothing=3.0),
+        ClassAwareSampler(alpha=2.0, beta=0.0, aggregation="sum", empty_score="evidence"),
+        TypiClustSampler(k_neighbors=5),
+        BudgetAwareSampler(images_per_class=4.0, candidates_factor=3.0),
         RandomSampler(),
         TwoStageSampler(first=ClassBalanceSampler(), candidates_factor=4.0),
         Sampler([UncertaintySampler(), Sampler([RandomSampler()])], weights=[0.7, 0.3]),

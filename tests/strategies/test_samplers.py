@@ -7,6 +7,7 @@ import pytest
 
 from al_object_detection.strategies import (
     BaseSampler,
+    ClassAwareSampler,
     ClassBalanceSampler,
     DiversitySampler,
     Pool,
@@ -48,11 +49,21 @@ def test_empty_images_score_empty_score() -> None:
     pool = Pool.from_lists(
         ["boxes", "nothing"], [np.array([[0.6, 0.4]]), np.zeros((0, 2))], n_classes=2
     )
-    assert UncertaintySampler().select(pool, 1, rng=_rng()).tolist() == [1]
+    assert UncertaintySampler(empty_score=1.0).select(pool, 1, rng=_rng()).tolist() == [1]
     assert UncertaintySampler(empty_score=0.0).select(pool, 1, rng=_rng()).tolist() == [0]
-    reasons = UncertaintySampler().choose(pool, 2, rng=_rng()).describe(pool)
+    reasons = UncertaintySampler(empty_score=1.0).choose(pool, 2, rng=_rng()).describe(pool)
     assert reasons[0] == "nothing: uncertainty entropy/max = 1.0000 (no box predicted)"
     assert reasons[1] == "boxes: uncertainty entropy/max = 0.9710 over 1 boxes"
+
+
+def test_by_default_an_image_with_no_box_ranks_with_the_confident_ones() -> None:
+    sure, unsure = np.array([[0.99, 0.01]]), np.array([[0.5, 0.5]])
+    scores = [sure, unsure, np.zeros((0, 2)), unsure, sure, np.zeros((0, 2))]
+    pool = Pool.from_lists([f"i{k}" for k in range(6)], scores, n_classes=2)
+    for sampler in (UncertaintySampler(), ClassAwareSampler()):
+        assert sorted(sampler.select(pool, 2, rng=_rng()).tolist()) == [1, 3]
+        ranked = sampler.scores(pool)
+        assert ranked[2] == ranked[5] < ranked[1]
 
 
 def test_class_balance_prefers_rare_classes() -> None:
