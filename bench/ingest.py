@@ -2,17 +2,20 @@
 
 1. Baseline: ``dataset.add_images(paths)`` on N image files, into a fresh dataset, timed.
 2. The daemon: ``alod run`` (paused, so no round runs) watches a folder; the same N files are
-   dropped into it at once (hard-linked in from a folder on the same file system, an instant
-   copy); timed from the drop until all N are pool samples. Checked: zero lost, zero
-   duplicated, nothing quarantined. Ratio = baseline seconds / daemon seconds (target >= 0.8).
-   The baseline runs again after the daemon and the faster of the two counts.
+   dropped into it at once, ``--drop move`` (renamed in from a folder on the same file system:
+   each file's only name, which the daemon links into its image store) or ``--drop link``
+   (hard-linked in: files shared with another folder, which the daemon copies so that its
+   stored images stay its own bytes); timed from the drop until all N are pool samples.
+   Checked: zero lost, zero duplicated, nothing quarantined. Ratio = baseline seconds /
+   daemon seconds (target >= 0.8). The baseline runs again after the daemon and the faster
+   of the two counts.
 3. Idle: the same daemon with nothing to do: CPU % and RSS over ``--idle-s`` seconds.
 
-    python bench/ingest.py [--files 10000] [--size 64] [--idle-s 60]
+    python bench/ingest.py [--files 10000] [--size 64] [--idle-s 60] [--drop move|link]
 
 The daemon does more per file than ``add_images``: it waits for the file to be complete, reads
-and hashes it, decodes it, moves it into its content-addressed image store (fsync'd) and checks
-for duplicates in the dataset before adding it.
+and hashes it, decodes it, moves (or copies) it into its content-addressed image store
+(fsync'd) and checks for duplicates in the dataset before adding it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=64, help="image side in pixels (PNG)")
     parser.add_argument("--idle-s", type=float, default=60.0)
+    parser.add_argument("--drop", choices=("move", "link"), default="move", help="see above")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
 
@@ -54,12 +58,13 @@ def main() -> None:
 
     first = baseline(fo, [staging / name for name in names])
     print(f"add_images: {first:.2f}s", flush=True)
-    daemon = drop_into_daemon(fo, work, staging, names, args.idle_s)
+    daemon = drop_into_daemon(fo, work, staging, names, args.idle_s, args.drop)
     print(f"daemon: {daemon['daemon_s']:.2f}s", flush=True)
     second = baseline(fo, sorted((work / "project" / "state" / "images").rglob("*.png")))
     best = min(first, second)
     result = {
         "files": args.files,
+        "drop": args.drop,
         "add_images_s": [round(first, 2), round(second, 2)],
         **daemon,
         "ratio": round(best / daemon["daemon_s"], 3),
@@ -96,7 +101,7 @@ def baseline(fo: Any, files: list[Path]) -> float:
 
 
 def drop_into_daemon(
-    fo: Any, work: Path, staging: Path, names: list[str], idle_s: float
+    fo: Any, work: Path, staging: Path, names: list[str], idle_s: float, how: str
 ) -> dict[str, Any]:
     """Time the daemon's ingestion of ``names`` and measure it idle afterwards."""
     dataset_name = f"bench-ingest-{uuid.uuid4().hex[:8]}"
@@ -113,8 +118,9 @@ def drop_into_daemon(
         wait_for(lambda: '"event": "ready"' in log.read_text(), 120)
         drop = project / "drop"
         started = time.perf_counter()
+        put = os.link if how == "link" else os.rename
         for name in names:
-            os.link(staging / name, drop / name)  # an instant copy (like ``cp -l``)
+            put(staging / name, drop / name)
         dropped = time.perf_counter() - started
         wait_for(lambda: store.dataset.count() >= len(names), 600, poll_s=0.1)
         seconds = time.perf_counter() - started

@@ -33,6 +33,7 @@ class DropFolders:
         self._overflow = _OverflowFilter(self.rescan_all)
         self.idle = threading.Event()  # no job of this object runs (shutdown waits for it)
         self.idle.set()
+        self._stopped = threading.Event()
 
     def start(self) -> None:
         """Start watching (the first periodic run scans what arrived while the daemon was down)."""
@@ -41,7 +42,8 @@ class DropFolders:
         self.watcher.start()
 
     def stop(self) -> None:
-        """Stop watching."""
+        """Stop watching; a job that starts afterwards (queued before the stop) does nothing."""
+        self._stopped.set()
         for name in _WATCHDOG_LOGGERS:
             logging.getLogger(name).removeFilter(self._overflow)
         self.watcher.stop()
@@ -67,6 +69,8 @@ class DropFolders:
 
     def drain(self) -> None:
         """The frequent job: run queued scans, then judge and publish complete files."""
+        if self._stopped.is_set():
+            return
         self.idle.clear()
         try:
             with self._lock:
@@ -79,6 +83,8 @@ class DropFolders:
 
     def periodic(self) -> None:
         """The slow job: a full rescan and image store recovery."""
+        if self._stopped.is_set():
+            return
         self.idle.clear()
         try:
             self.refresh()

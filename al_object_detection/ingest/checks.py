@@ -2,7 +2,8 @@
 
 A file whose content looks unfinished (empty, unreadable header, truncated data) is only
 rejected once it has been left alone for ``grace_s``; before that it is deferred, because a
-slow writer may still be adding to it.
+slow writer may still be adding to it. Only regular files are opened (a symlink's target too),
+and without blocking: a named pipe, a device or a folder is refused, never waited on.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from al_object_detection.ingest import faults
+from al_object_detection.ingest.image_store import FileIdentity
 from al_object_detection.ingest.rules import FORMAT_SUFFIXES, IngestRules
 
 # reason codes (metrics labels and quarantine reason files use them)
@@ -47,6 +50,7 @@ class Accepted:
     suffix: str
     width: int
     height: int
+    identity: FileIdentity
 
 
 @dataclass(frozen=True)
@@ -76,20 +80,27 @@ def inspect_file(
     early = _check_path(path, root, rules)
     if early is not None:
         return early
+    faults.reach(faults.CHECK_STARTED)
     try:
-        with open(path, "rb") as handle:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return Deferred(path, "vanished")
+    except OSError as error:
+        return Rejected(path, UNREADABLE, f"cannot open: {error.strerror}")
+    try:
+        with open(descriptor, "rb") as handle:
             before = os.fstat(handle.fileno())
+            if not stat.S_ISREG(before.st_mode):  # swapped for something else since checked
+                return Rejected(path, NOT_A_FILE, f"{_kind(before.st_mode)}, not a regular file")
             data = handle.read(rules.max_bytes + 1)
             after = os.fstat(handle.fileno())
-    except PermissionError as error:
+    except OSError as error:
         return Rejected(path, UNREADABLE, f"cannot read: {error.strerror}")
-    except FileNotFoundError:
-        return Deferred(path, "vanished while being read")
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         return Deferred(path, "changed while being read")
     if len(data) > rules.max_bytes:
         return Rejected(path, TOO_LARGE, f"larger than {rules.max_bytes} bytes")
-    verdict = _decode(path, data, rules)
+    verdict = _decode(path, data, rules, FileIdentity.of(after))
     if isinstance(verdict, Rejected) and verdict.reason in _CONTENT_REASONS:
         quiet_for = (time.time() if now is None else now) - after.st_mtime
         if quiet_for < rules.grace_s:
@@ -99,24 +110,40 @@ def inspect_file(
 
 def _check_path(path: Path, root: Path, rules: IngestRules) -> Rejected | Deferred | None:
     try:
-        link = os.lstat(path)
+        info = os.lstat(path)
     except FileNotFoundError:
         return Deferred(path, "vanished")
-    if stat.S_ISLNK(link.st_mode):
+    if stat.S_ISLNK(info.st_mode):
         target = Path(os.path.realpath(path))
         if not target.is_relative_to(root.resolve()):
             return Rejected(path, SYMLINK_OUTSIDE, "symlink points outside the watched folder")
-        if not target.exists():
-            return Rejected(path, BROKEN_SYMLINK, "symlink target does not exist")
-    elif not stat.S_ISREG(link.st_mode):
-        return Rejected(path, NOT_A_FILE, "not a regular file")
+        try:
+            info = os.stat(path)
+        except OSError as error:  # no target, or a loop of links
+            return Rejected(path, BROKEN_SYMLINK, f"symlink target unusable: {error.strerror}")
+        if not stat.S_ISREG(info.st_mode):
+            kind = _kind(info.st_mode)
+            return Rejected(path, NOT_A_FILE, f"symlink to {kind}, not to a regular file")
+    elif not stat.S_ISREG(info.st_mode):
+        return Rejected(path, NOT_A_FILE, f"{_kind(info.st_mode)}, not a regular file")
     if path.suffix.lower() not in rules.suffixes:
         allowed = ", ".join(sorted(rules.suffixes))
         return Rejected(path, SUFFIX, f"suffix {path.suffix!r} not allowed ({allowed})")
     return None
 
 
-def _decode(path: Path, data: bytes, rules: IngestRules) -> Accepted | Rejected:
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    kinds = [
+        (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+    ]  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _decode(
+    path: Path, data: bytes, rules: IngestRules, identity: FileIdentity
+) -> Accepted | Rejected:
     if not data:
         return Rejected(path, EMPTY, "empty file (0 bytes)")
     try:
@@ -140,4 +167,4 @@ def _decode(path: Path, data: bytes, rules: IngestRules) -> Accepted | Rejected:
     except _DECODE_ERRORS as error:
         return Rejected(path, CORRUPT, f"cannot decode ({type(error).__name__}: {error})")
     digest = hashlib.sha256(data).hexdigest()
-    return Accepted(path, digest, FORMAT_SUFFIXES[str(image_format)], width, height)
+    return Accepted(path, digest, FORMAT_SUFFIXES[str(image_format)], width, height, identity)

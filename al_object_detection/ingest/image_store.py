@@ -1,7 +1,14 @@
 """The image store: accepted images by content, ``<root>/<sha256[:2]>/<sha256><suffix>``.
 
 Placing a file there is the commit point of an ingest: the same content can only be placed
-once, and a file in the image store is published to the pool even after a crash.
+once, and a file in the image store is published to the pool even after a crash. Stored
+images are the daemon's own bytes: a dropped file with no other name is hard-linked in and
+its drop name removed; any other file (more names, a symlink, ``keep``) is copied, and the
+copy's hash checked against the one that was judged.
+
+A crash between the commit and the removal of the drop name leaves the drop file behind;
+:meth:`ImageStore.resume` recognises it as the stored image itself (the same inode, or the
+file a recorded copy was made from), so it is never mistaken for a duplicate.
 """
 
 from __future__ import annotations
@@ -9,14 +16,41 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import hashlib
+import json
 import os
-import shutil
+import stat
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from al_object_detection.ingest import faults
+
 _INCOMING = ".incoming"
+_PARTIAL, _RECORD = ".partial", ".source"
 _NO_HARD_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP}
+_COPY_CHUNK = 1 << 20
+_ABANDONED_S = 3600.0  # a copy or record this old belongs to no running process
+
+
+class SourceChanged(Exception):
+    """The dropped file is no longer the file that was judged."""
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """One version of one file: its device, inode, size and modification time."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> FileIdentity:
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 class ImageStore:
@@ -24,45 +58,70 @@ class ImageStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.incoming = folder / _INCOMING
         self._shards: set[Path] = set()
 
     def path_for(self, sha256: str, suffix: str) -> Path:
         """Where content ``sha256`` lives."""
         return self.folder / sha256[:2] / f"{sha256}{suffix}"
 
-    def place(self, source: Path, sha256: str, suffix: str, *, keep: bool = False) -> bool:
-        """Move (``keep``: copy) ``source``'s content in; False when it is there already."""
+    def resume(self, source: Path, sha256: str, suffix: str, *, keep: bool = False) -> bool:
+        """True when ``source`` is the stored image of ``sha256`` whose move a crash cut short.
+
+        Then the move is finished: ``source`` is removed (unless ``keep``).
+        """
+        try:
+            stored = os.stat(self.path_for(sha256, suffix))
+            dropped = os.lstat(source)
+        except FileNotFoundError:
+            return False
+        same_inode = (stored.st_dev, stored.st_ino) == (dropped.st_dev, dropped.st_ino)
+        if not same_inode and self._recorded_source(sha256) != source:
+            return False
+        if not keep:
+            source.unlink()
+            self._record(sha256).unlink(missing_ok=True)
+        return True
+
+    def place(
+        self, source: Path, sha256: str, suffix: str, identity: FileIdentity, *, keep: bool = False
+    ) -> bool:
+        """Store ``source`` (judged as ``identity``); False when the content is there already.
+
+        The drop file is removed afterwards unless ``keep``. Raises :class:`SourceChanged`
+        when the file changed since it was judged.
+        """
         target = self.path_for(sha256, suffix)
         if target.parent not in self._shards:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._shards.add(target.parent)
-        if keep:
-            return self._copy_in(source, target)
-        try:
-            self._link(source, target)
-        except FileExistsError:
-            if not os.path.samefile(source, target):
+        if os.path.lexists(target):
+            return False
+        info = os.lstat(source)
+        symlink = stat.S_ISLNK(info.st_mode)
+        if symlink:
+            info = os.stat(source)
+        if FileIdentity.of(info) != identity:
+            raise SourceChanged(f"{source} changed since it was checked")
+        linked = not keep and not symlink and info.st_nlink == 1
+        if linked:
+            try:
+                self._link(source, target)
+            except FileExistsError:
                 return False
-            source.unlink()  # a move that a crash interrupted: finish it
-            return True
-        except OSError as error:
-            if error.errno not in _NO_HARD_LINKS:
-                raise
-            if not self._copy_in(source, target):
-                return False
-        source.unlink()
+            except OSError as error:
+                if error.errno not in _NO_HARD_LINKS:
+                    raise
+                linked = False
+        if not linked and not self._copy_in(source, target, sha256, identity, keep=keep):
+            return False
+        faults.reach(faults.STORE_COMMITTED)
+        if not keep:
+            source.unlink()
+            if not linked:
+                self._record(sha256).unlink(missing_ok=True)
+        faults.reach(faults.STORE_MOVED)
         return True
-
-    def _link(self, source: Path, target: Path) -> None:
-        """Hard-link ``source``'s content to ``target`` (a symlink's target, not the link)."""
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            if not source.exists():
-                raise
-            self._shards.discard(target.parent)  # the shard went away meanwhile
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, target)
 
     def entries(self) -> Iterator[tuple[str, Path]]:
         """Every (sha256, path) in the image store."""
@@ -74,6 +133,31 @@ class ImageStore:
             for path in shard.iterdir():
                 if not path.name.startswith("."):
                     yield path.name.split(".", 1)[0], path
+
+    def clean(self, now: float | None = None) -> int:
+        """Remove what interrupted copies left: partial files and records of no use.
+
+        A record stays while its drop file may still come back to :meth:`resume`.
+        """
+        if not self.incoming.is_dir():
+            return 0
+        stored = {sha for sha, _ in self.entries()}
+        now = time.time() if now is None else now
+        removed = 0
+        for entry in self.incoming.iterdir():
+            try:
+                age = now - entry.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            sha = entry.name.removesuffix(_RECORD)
+            if entry.name.endswith(_RECORD) and sha in stored:
+                useless = self._recorded_source(sha) is None  # its drop file is gone
+            else:
+                useless = age >= _ABANDONED_S  # a copy that another process may still make
+            if useless:
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def sync(self) -> None:
         """Make what was placed durable: one ``syncfs`` of the image store's file system.
@@ -88,16 +172,69 @@ class ImageStore:
         finally:
             os.close(descriptor)
 
-    def _copy_in(self, source: Path, target: Path) -> bool:
-        incoming = self.folder / _INCOMING
-        incoming.mkdir(parents=True, exist_ok=True)
-        partial = incoming / uuid.uuid4().hex
-        shutil.copyfile(source, partial)
-        if target.exists():
-            partial.unlink()
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _link(self, source: Path, target: Path) -> None:
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except FileNotFoundError:
+            if not source.exists():
+                raise
+            self._shards.discard(target.parent)  # the shard went away meanwhile
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target, follow_symlinks=False)
+
+    def _copy_in(
+        self, source: Path, target: Path, sha256: str, identity: FileIdentity, *, keep: bool
+    ) -> bool:
+        """Copy ``source`` to ``target`` through a partial file; False if ``target`` appeared."""
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        if not keep:  # what lets resume() know the drop file if a crash follows the commit
+            record = {"path": str(source), **asdict(identity)}
+            partial_record = self.incoming / f"{uuid.uuid4().hex}{_PARTIAL}"
+            partial_record.write_text(json.dumps(record), encoding="utf-8")
+            os.replace(partial_record, self._record(sha256))
+        partial = self.incoming / f"{uuid.uuid4().hex}{_PARTIAL}"
+        try:
+            if _copy_hashing(source, partial, identity) != sha256:
+                raise SourceChanged(f"{source} changed while it was copied")
+            os.link(partial, target)
+        except FileExistsError:
+            self._record(sha256).unlink(missing_ok=True)
             return False
-        os.replace(partial, target)
+        except BaseException:
+            self._record(sha256).unlink(missing_ok=True)
+            raise
+        finally:
+            partial.unlink(missing_ok=True)
         return True
+
+    def _record(self, sha256: str) -> Path:
+        return self.incoming / f"{sha256}{_RECORD}"
+
+    def _recorded_source(self, sha256: str) -> Path | None:
+        """The drop file a committed copy of ``sha256`` was made from, if it is still there."""
+        try:
+            record = json.loads(self._record(sha256).read_text(encoding="utf-8"))
+            source = Path(record["path"])
+            identity = FileIdentity.of(os.stat(source))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return source if record == {"path": str(source), **asdict(identity)} else None
+
+
+def _copy_hashing(source: Path, target: Path, identity: FileIdentity) -> str:
+    """Copy ``source`` (which must still be ``identity``) to a new ``target``; its sha256."""
+    digest = hashlib.sha256()
+    descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(descriptor, "rb") as reader:
+        if FileIdentity.of(os.fstat(reader.fileno())) != identity:
+            raise SourceChanged(f"{source} changed since it was checked")
+        with open(target, "xb") as writer:
+            while chunk := reader.read(_COPY_CHUNK):
+                digest.update(chunk)
+                writer.write(chunk)
+    return digest.hexdigest()
 
 
 @functools.cache

@@ -6,14 +6,16 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
+from al_object_detection.ingest import faults
 from al_object_detection.ingest.candidates import Candidates
+from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
 from al_object_detection.ingest.checks import (
     DUPLICATE,
     Accepted,
@@ -22,7 +24,7 @@ from al_object_detection.ingest.checks import (
     Verdict,
     inspect_file,
 )
-from al_object_detection.ingest.image_store import ImageStore
+from al_object_detection.ingest.image_store import ImageStore, SourceChanged
 from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
@@ -41,6 +43,7 @@ class IngestStats:
     """What ingestion did since the process started."""
 
     accepted: int = 0
+    resumed: int = 0  # drop files found already stored (a crash cut their move short)
     published: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
 
@@ -71,11 +74,11 @@ class Ingestor:
         self.stats = IngestStats()
         self._unpublished: dict[str, Path] = {}
         self._lock = threading.Lock()
-        self._checkers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest-check")
+        self._checkers = CheckerThreads(workers)
 
     def close(self) -> None:
-        """Stop the checker threads."""
-        self._checkers.shutdown(wait=True, cancel_futures=True)
+        """Stop the checker threads without waiting for them; a running drain gives up."""
+        self._checkers.close()
 
     # -- feeding -----------------------------------------------------------------------------
 
@@ -88,8 +91,9 @@ class Ingestor:
         offered = 0
         for directory, subdirs, names in os.walk(folder, onerror=_walk_error):
             base = Path(directory)
-            subdirs[:] = [d for d in subdirs if not ignored(base / d, root)]
-            for name in names:
+            links = [d for d in subdirs if os.path.islink(base / d)]  # never followed: judged
+            subdirs[:] = [d for d in subdirs if d not in links and not ignored(base / d, root)]
+            for name in [*names, *links]:
                 path = base / name
                 if not ignored(path, root):
                     self.offer(path, root)
@@ -99,6 +103,7 @@ class Ingestor:
     def recover(self) -> int:
         """Queue image store files that never reached the pool (a crash between the two)."""
         with self._lock:
+            self.image_store.clean()
             entries = dict(self.image_store.entries())
             known = self.pool.known(entries)
             missing = {sha: path for sha, path in entries.items() if sha not in known}
@@ -122,11 +127,15 @@ class Ingestor:
         with self._lock:
             ready = self.candidates.take_ready()
             rules = self.rules
-            futures = [self._checkers.submit(inspect_file, p, r, rules) for p, r in ready]
-            for start in range(0, len(ready), _CHUNK):
-                part = ready[start : start + _CHUNK]
-                self._judge(part, [f.result() for f in futures[start : start + _CHUNK]])
-                self._publish()
+            try:
+                futures = [self._checkers.submit(inspect_file, p, r, rules) for p, r in ready]
+                for start in range(0, len(ready), _CHUNK):
+                    part, checks = ready[start : start + _CHUNK], futures[start : start + _CHUNK]
+                    verdicts = [_verdict(f, p) for f, (p, _) in zip(checks, part, strict=True)]
+                    self._judge(part, verdicts)
+                    self._publish()
+            except CheckersClosed:
+                return 0  # closing: what was not judged stays in the drop folder for next time
             if not ready:
                 self._publish()  # images the round held back earlier
         return len(ready)
@@ -146,6 +155,7 @@ class Ingestor:
             known = self.pool.known(sha for sha, _ in items)
             new = [(sha, path) for sha, path in items if sha not in known and path.exists()]
             self.pool.add(new)
+            faults.reach(faults.POOL_ADDED)
             for sha, _ in items:
                 del self._unpublished[sha]
         self.stats.published += len(new)
@@ -163,26 +173,37 @@ class Ingestor:
                 self.candidates.defer(path, root, max(self.rules.settle_s, 0.5))
             elif isinstance(verdict, Rejected):
                 self._reject(path, root, verdict.reason, verdict.detail)
-            elif verdict.sha256 in known:
-                self._reject(path, root, DUPLICATE, f"content {verdict.sha256[:12]} is in the pool")
             else:
-                placed = self._place(path, root, verdict) or placed
+                placed = self._store(path, root, verdict, verdict.sha256 in known) or placed
         if placed:
             self.image_store.sync()
 
-    def _place(self, path: Path, root: Path, image: Accepted) -> bool:
+    def _store(self, path: Path, root: Path, image: Accepted, in_pool: bool) -> bool:
+        """Put ``image`` into the image store; whether it needs publishing."""
+        store, sha = self.image_store, image.sha256
         try:
-            placed = self.image_store.place(path, image.sha256, image.suffix, keep=self.keep)
+            if store.resume(path, sha, image.suffix, keep=self.keep):
+                self.stats.resumed += 1
+                log.info("ingest_resumed", path=str(path), sha256=sha[:12])
+            elif in_pool:
+                self._reject(path, root, DUPLICATE, f"content {sha[:12]} is in the pool")
+                return False
+            elif not store.place(path, sha, image.suffix, image.identity, keep=self.keep):
+                self._reject(path, root, DUPLICATE, f"content {sha[:12]} was dropped before")
+                return False
+            else:
+                self.stats.accepted += 1
+        except SourceChanged as error:
+            log.debug("ingest_deferred", path=str(path), detail=str(error))
+            self.candidates.defer(path, root, max(self.rules.settle_s, 0.5))
+            return False
         except OSError as error:
             log.error("ingest_store_error", path=str(path), error=str(error), retry_s=_RETRY_S)
             self.candidates.defer(path, root, _RETRY_S)
             return False
-        if not placed:
-            self._reject(path, root, DUPLICATE, f"content {image.sha256[:12]} was dropped before")
-            return False
-        self._unpublished[image.sha256] = self.image_store.path_for(image.sha256, image.suffix)
-        self.stats.accepted += 1
-        return True
+        if not in_pool:
+            self._unpublished[sha] = store.path_for(sha, image.suffix)
+        return not in_pool
 
     def _reject(self, path: Path, root: Path, reason: str, detail: str) -> None:
         try:
@@ -197,6 +218,17 @@ class Ingestor:
         log.warning(
             "ingest_rejected", path=str(path), reason=reason, detail=detail, quarantined=str(target)
         )
+
+
+def _verdict(future: Future[Verdict], path: Path) -> Verdict:
+    """A check's verdict; a check that failed unexpectedly is tried again later."""
+    try:
+        return future.result()
+    except CheckersClosed:
+        raise
+    except Exception as error:
+        log.exception("ingest_check_error", path=str(path), error=repr(error))
+        return Deferred(path, f"check failed: {error!r}")
 
 
 def _walk_error(error: OSError) -> None:

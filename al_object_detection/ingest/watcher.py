@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,6 @@ from al_object_detection.ingest.rules import ignored_name
 #: (path, watched folder, complete?) for a file; (folder, watched folder) for a new folder.
 OnFile = Callable[[Path, Path, bool], None]
 OnFolder = Callable[[Path, Path], None]
-_FILE_EVENTS = (FileCreatedEvent, FileClosedEvent, FileMovedEvent)
-#: What inotify reports: no opens, reads, writes or deletes (the candidates' stat sees the
-#: writes), so reading or moving a dropped file does not come back as more events. A deleted
-#: drop folder shows as a dead watch (see :meth:`FolderWatcher.refresh`).
-_WANTED = [*_FILE_EVENTS, DirCreatedEvent, DirMovedEvent]
 _FILE_EVENTS = (FileCreatedEvent, FileClosedEvent, FileMovedEvent)
 #: What inotify reports: no opens, reads, writes or deletes (the candidates' stat sees the
 #: writes), so reading or moving a dropped file does not come back as more events. A deleted
@@ -59,13 +55,15 @@ class _Handler(FileSystemEventHandler):
 
 
 class FolderWatcher:
-    """One observer for all drop folders."""
+    """One observer for all drop folders; refreshing and stopping may come from any thread."""
 
     def __init__(self, folders: list[Path], on_file: OnFile, on_folder: OnFolder) -> None:
         self.folders = folders
         self._handlers = {f: _Handler(f, on_file, on_folder) for f in folders}
         self._watches: dict[Path, Any] = {}
         self._observer = Observer()
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def start(self) -> list[Path]:
         """Start watching; returns the folders watched (the others once they exist)."""
@@ -74,6 +72,10 @@ class FolderWatcher:
 
     def refresh(self) -> list[Path]:
         """Watch again every folder whose watch died; returns the folders newly watched."""
+        with self._lock:
+            return [] if self._stopped else self._refresh()
+
+    def _refresh(self) -> list[Path]:
         live = {e.watch for e in self._observer.emitters if e.is_alive()}
         added = []
         for folder in self.folders:
@@ -93,14 +95,18 @@ class FolderWatcher:
 
     def watched(self) -> list[Path]:
         """The folders under watch now."""
-        return list(self._watches)
+        with self._lock:
+            return list(self._watches)
 
     def alive(self) -> bool:
         """Whether the observer thread runs."""
         return bool(self._observer.is_alive())
 
     def stop(self) -> None:
-        """Stop watching and wait for the observer thread."""
+        """Stop watching (for good) and wait for the observer thread."""
+        with self._lock:
+            self._stopped = True
+            self._watches.clear()
         self._observer.stop()
         if self._observer.is_alive():
             self._observer.join(timeout=5)

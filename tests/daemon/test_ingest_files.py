@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -13,8 +17,9 @@ from PIL import Image
 
 from al_object_detection.ingest import checks
 from al_object_detection.ingest.candidates import Candidates
+from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
 from al_object_detection.ingest.checks import Accepted, Deferred, Rejected, inspect_file
-from al_object_detection.ingest.image_store import ImageStore
+from al_object_detection.ingest.image_store import FileIdentity, ImageStore, SourceChanged
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
 from al_object_detection.ingest.watcher import ignored
@@ -109,6 +114,52 @@ def test_not_a_regular_file(tmp_path: Path) -> None:
     assert verdict.reason == checks.NOT_A_FILE
 
 
+def inspect_in_thread(path: Path, root: Path) -> checks.Verdict:
+    """``inspect_file``, failing (not hanging) if it blocks."""
+    verdicts: list[checks.Verdict] = []
+    thread = threading.Thread(
+        target=lambda: verdicts.append(inspect_file(path, root, RULES)), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=20)
+    if thread.is_alive():  # unblock it: open the pipe for writing, then give up
+        os.close(os.open(tmp_fifo(root), os.O_WRONLY | os.O_NONBLOCK))
+        raise AssertionError(f"inspecting {path.name} blocked")
+    assert verdicts, f"inspecting {path.name} raised (see the thread's traceback)"
+    return verdicts[0]
+
+
+def tmp_fifo(root: Path) -> Path:
+    return root / ".h" / "f"
+
+
+def test_symlinks_to_anything_but_a_regular_file_are_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    drop = tmp_path
+    (drop / ".h").mkdir()
+    os.mkfifo(tmp_fifo(drop))
+    (drop / "p.png").symlink_to(".h/f")  # a reader that opens this waits for a writer
+    (drop / "sub").mkdir()
+    (drop / "d.png").symlink_to(drop / "sub")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(drop / ".h" / "s"))
+        (drop / "s.png").symlink_to(".h/s")
+        (drop / "loop.png").symlink_to("loop.png")
+        expected = {
+            "p.png": (checks.NOT_A_FILE, "symlink to a named pipe"),
+            "d.png": (checks.NOT_A_FILE, "symlink to a folder"),
+            "s.png": (checks.NOT_A_FILE, "symlink to a socket"),
+            "loop.png": (checks.BROKEN_SYMLINK, "symlink target unusable"),
+        }
+        for name, (reason, detail) in expected.items():
+            verdict = inspect_in_thread(drop / name, drop)
+            assert isinstance(verdict, Rejected), (name, verdict)
+            assert (verdict.reason, verdict.detail.split(":")[0].split(",")[0]) == (
+                reason, detail,
+            )  # fmt: skip
+
+
 def test_names_that_are_not_ours_yet() -> None:
     root = Path("/drop")
     assert ignored(Path("/drop/.hidden.png"), root)
@@ -156,21 +207,131 @@ def test_quarantine_moves_the_file_and_says_why(tmp_path: Path) -> None:
     assert len(os.fsencode(clipped.name + ".reason.json")) <= 255
 
 
-def test_image_store_places_each_content_once_and_finishes_moves(tmp_path: Path) -> None:
+def judged(path: Path) -> tuple[str, FileIdentity]:
+    """The hash and identity a check would give ``path``."""
+    return hashlib.sha256(path.read_bytes()).hexdigest(), FileIdentity.of(os.stat(path))
+
+
+def test_image_store_places_each_content_once(tmp_path: Path) -> None:
     image_store = ImageStore(tmp_path / "lib")
     first = put(tmp_path, "a.png", b"same")
-    assert image_store.place(first, "ab" * 32, ".png")
+    sha, identity = judged(first)
+    assert image_store.place(first, sha, ".png", identity)
     assert not first.exists()
-    target = image_store.path_for("ab" * 32, ".png")
+    target = image_store.path_for(sha, ".png")
     assert target.read_bytes() == b"same"
     again = put(tmp_path, "b.png", b"same")
-    assert not image_store.place(again, "ab" * 32, ".png")
+    assert not image_store.resume(again, sha, ".png")  # the same bytes, another file
+    assert not image_store.place(again, sha, ".png", judged(again)[1])
     assert again.exists()
-    os.link(target, tmp_path / "half-moved.png")  # a crash between link and unlink
-    assert image_store.place(tmp_path / "half-moved.png", "ab" * 32, ".png")
-    assert not (tmp_path / "half-moved.png").exists()
     kept = put(tmp_path, "c.png", b"other")
-    assert image_store.place(kept, "cd" * 32, ".png", keep=True)
+    other, kept_identity = judged(kept)
+    assert image_store.place(kept, other, ".png", kept_identity, keep=True)
     assert kept.exists()
-    assert sorted(sha for sha, _ in image_store.entries()) == ["ab" * 32, "cd" * 32]
+    assert sorted(sha for sha, _ in image_store.entries()) == sorted([sha, other])
     image_store.sync()
+
+
+def test_a_file_changed_since_it_was_judged_is_not_placed(tmp_path: Path) -> None:
+    image_store = ImageStore(tmp_path / "lib")
+    path = put(tmp_path, "a.png", b"judged")
+    sha, identity = judged(path)
+    path.write_bytes(b"rewritten after the check")
+    with pytest.raises(SourceChanged):
+        image_store.place(path, sha, ".png", identity)
+    assert list(image_store.entries()) == []
+    assert path.exists()
+
+
+def test_stored_images_are_the_daemons_own_bytes(tmp_path: Path) -> None:
+    image_store, drop = ImageStore(tmp_path / "lib"), tmp_path / "drop"
+    drop.mkdir()
+    outside = put(tmp_path, "outside.png", png(colour=1))
+    os.link(outside, drop / "shared.png")  # dropped as a hard link: the file has two names
+    sha, identity = judged(drop / "shared.png")
+    assert image_store.place(drop / "shared.png", sha, ".png", identity)
+    outside.write_bytes(png(colour=2))  # the outside name is rewritten in place
+    stored = image_store.path_for(sha, ".png")
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+    assert (os.stat(stored).st_nlink, outside.exists(), (drop / "shared.png").exists()) == (
+        1, True, False,
+    )  # fmt: skip
+
+    only = put(drop, "only.png", png(colour=3))  # one name only: moved in, not copied
+    inode = os.stat(only).st_ino
+    only_sha, only_identity = judged(only)
+    assert image_store.place(only, only_sha, ".png", only_identity)
+    assert os.stat(image_store.path_for(only_sha, ".png")).st_ino == inode
+
+    target = put(drop, "target.png", png(colour=4))
+    (drop / "link.png").symlink_to(target)  # a symlink inside: its target is copied
+    link_sha, link_identity = judged(drop / "link.png")
+    assert image_store.place(drop / "link.png", link_sha, ".png", link_identity)
+    assert not (drop / "link.png").is_symlink()
+    assert target.exists()
+    assert os.stat(image_store.path_for(link_sha, ".png")).st_ino != os.stat(target).st_ino
+
+
+def test_a_move_cut_short_by_a_crash_is_recognised_not_a_duplicate(tmp_path: Path) -> None:
+    image_store, drop = ImageStore(tmp_path / "lib"), tmp_path / "drop"
+    drop.mkdir()
+    linked = put(drop, "linked.png", png(colour=5))
+    sha, _ = judged(linked)
+    image_store.path_for(sha, ".png").parent.mkdir(parents=True)
+    os.link(linked, image_store.path_for(sha, ".png"))  # killed after the link, before unlink
+    assert image_store.resume(linked, sha, ".png")
+    assert not linked.exists()
+
+    # a copy committed, then killed before the drop name went: the record knows the file
+    outside = put(tmp_path, "outside.png", png(colour=6))
+    shared = drop / "shared.png"
+    os.link(outside, shared)
+    copy_sha, identity = judged(shared)
+    record = image_store.incoming / f"{copy_sha}.source"
+    image_store.incoming.mkdir(parents=True)
+    record.write_text(json.dumps({"path": str(shared), **dataclasses.asdict(identity)}))
+    stored = image_store.path_for(copy_sha, ".png")
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(shared.read_bytes())
+    twin = put(drop, "twin.png", shared.read_bytes())  # the same content, another file
+    assert not image_store.resume(twin, copy_sha, ".png")
+    assert image_store.resume(shared, copy_sha, ".png")
+    assert (shared.exists(), record.exists(), outside.exists()) == (False, False, True)
+
+
+def test_clean_removes_what_interrupted_copies_left(tmp_path: Path) -> None:
+    image_store = ImageStore(tmp_path / "lib")
+    source = put(tmp_path, "a.png", b"content")
+    sha, identity = judged(source)
+    image_store.incoming.mkdir(parents=True)
+    old, fresh = image_store.incoming / "old.partial", image_store.incoming / "fresh.partial"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")  # another process may be copying right now
+    record = image_store.incoming / f"{sha}.source"
+    record.write_text(json.dumps({"path": str(source), **dataclasses.asdict(identity)}))
+    image_store.path_for(sha, ".png").parent.mkdir(parents=True)
+    image_store.path_for(sha, ".png").write_bytes(b"content")
+    now = time.time()
+    os.utime(old, (now - 7200, now - 7200))
+    assert image_store.clean(now) == 1
+    assert (old.exists(), fresh.exists(), record.exists()) == (False, True, True)
+    source.unlink()  # the drop file is gone: its record is of no use
+    assert image_store.clean(now) == 1
+    assert not record.exists()
+
+
+def test_closing_the_checkers_never_waits_for_a_stuck_check() -> None:
+    release = threading.Event()
+    checkers = CheckerThreads(1)
+    stuck = checkers.submit(release.wait)  # as a read from a hung file system
+    queued = checkers.submit(lambda: "never runs")
+    closer = threading.Thread(target=checkers.close, daemon=True)
+    closer.start()
+    closer.join(timeout=10)
+    assert not closer.is_alive()
+    for future in (stuck, queued):
+        with pytest.raises(CheckersClosed):
+            future.result(timeout=10)
+    with pytest.raises(CheckersClosed):
+        checkers.submit(lambda: None)
+    release.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import shutil
@@ -16,7 +17,7 @@ import pytest
 
 from al_object_detection.daemon.dropfolders import DropFolders
 from al_object_detection.ingest import checks
-from al_object_detection.ingest.image_store import ImageStore
+from al_object_detection.ingest.image_store import FileIdentity, ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
@@ -143,10 +144,8 @@ def test_a_deleted_folder_is_watched_again_and_a_crash_loses_nothing(setup: Setu
     image_store = setup.ingestor.image_store
     orphan = setup.drop.parent / "orphan.png"
     orphan.write_bytes(png(colour=12))
-    import hashlib
-
     digest = hashlib.sha256(orphan.read_bytes()).hexdigest()
-    assert image_store.place(orphan, digest, ".png")
+    assert image_store.place(orphan, digest, ".png", FileIdentity.of(os.stat(orphan)))
     assert setup.ingestor.recover() == 1
     setup.settle(lambda: len(setup.pool_hashes()) == 3)
     assert digest in setup.pool_hashes()
@@ -175,13 +174,113 @@ def test_a_closed_gate_holds_images_in_the_image_store(tmp_path: Path, fresh_dat
     ready.ingestor.close()
 
 
-def test_an_inotify_overflow_asks_for_a_rescan(setup: Setup) -> None:
-    (setup.drop / "missed.png").write_bytes(png(colour=30))
+def test_an_inotify_overflow_asks_for_a_rescan(tmp_path: Path, fresh_dataset: str) -> None:
+    """Events are lost for real: the file is there before the watch starts.
+
+    (Writing it under a live watch raced the watcher's close event against the first drain:
+    when the event came first, the file was ingested before the test could hide it.)
+    """
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+
+    ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
+    (ready.drop / "missed.png").write_bytes(png(colour=30))
+    ready.folders.start()
+    try:
+        ready.folders.drain()
+        assert (ready.ingestor.pending(), ready.pool_hashes()) == (0, [])  # nothing seen
+        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed")
+        ready.settle(lambda: len(ready.pool_hashes()) == 1)
+    finally:
+        ready.folders.stop()
+        ready.ingestor.close()
+
+
+def test_a_job_queued_before_the_stop_does_nothing_after_it(setup: Setup) -> None:
+    setup.folders.stop()  # what the daemon's shutdown does while a rescan job is queued
+    setup.folders.periodic()
+    setup.folders.refresh()
     setup.folders.drain()
-    setup.ingestor.candidates.take_ready()  # as if the events were lost
-    os.utime(setup.drop / "missed.png", (1, 1))
-    logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed")
+    assert setup.folders.watcher.watched() == []
+
+
+def test_symlinks_to_a_pipe_or_a_folder_are_quarantined_and_the_rest_proceeds(
+    setup: Setup,
+) -> None:
+    drop = setup.drop
+    (drop / ".h").mkdir()
+    os.mkfifo(drop / ".h" / "f")
+    (drop / "p.png").symlink_to(".h/f")
+    (drop / "sub").mkdir()
+    (drop / "d.png").symlink_to(drop / "sub")
+    (drop / "good.png").write_bytes(png(colour=40))
+    setup.settle(lambda: len(setup.pool_hashes()) == 1 and len(setup.reasons()) == 1)
+    assert setup.reasons() == {checks.NOT_A_FILE: 2}
+    assert sorted(p.name for p in drop.iterdir()) == [".h", "sub"]
+    assert (drop / ".h" / "f").exists()  # the links went to quarantine, never their targets
+
+    (drop / "later.png").symlink_to(drop / "sub")
+    assert setup.ingestor.scan(drop, drop) == 1  # a rescan offers it too, not only an event
+    setup.settle(lambda: setup.reasons() == {checks.NOT_A_FILE: 3})
+
+
+def make_drop(folder: Path, count: int) -> list[Path]:
+    """``count`` distinct images, as old as a file that is complete."""
+    paths = []
+    for index in range(count):
+        path = folder / f"img_{index:05d}.png"
+        path.write_bytes(png((8, 8), colour=index % 256) + index.to_bytes(4, "big"))
+        os.utime(path, (1, 1))
+        paths.append(path)
+    return paths
+
+
+def leave_cut_short_moves(ingestor: Ingestor, drop: Path, count: int) -> list[str]:
+    """The state a kill between linking into the image store and unlinking leaves, for the
+    last ``count`` files of the drop folder in scan order (so they are judged last)."""
+    hashes = []
+    for name in sorted(os.listdir(drop), key=os.listdir(drop).index)[-count:]:
+        data = (drop / name).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        target = ingestor.image_store.path_for(sha, ".png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(drop / name, target)
+        hashes.append(sha)
+    return hashes
+
+
+@pytest.mark.parametrize(("files", "publish_first"), [(1500, False), (60, True)])
+def test_a_kill_between_link_and_unlink_never_gives_false_duplicates(
+    tmp_path: Path, fresh_dataset: str, files: int, publish_first: bool
+) -> None:
+    """1,500 files, 40 already linked into the image store, judged in chunks of 1,000; or
+    any batch when a drain publishes the recovered images before the files are judged."""
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+
+    ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
+    make_drop(ready.drop, files)
+    linked = leave_cut_short_moves(ready.ingestor, ready.drop, 40)
+    assert ready.ingestor.recover() == 40  # the restart: every linked image is unpublished
+    if publish_first:
+        assert ready.ingestor.drain() == 0
+        assert len(ready.pool_hashes()) == 40
+    assert ready.ingestor.scan(ready.drop, ready.drop) == files
+    ready.settle(lambda: len(ready.pool_hashes()) == files)
+    ready.ingestor.close()
+    assert ready.reasons() == {}
+    assert list(ready.drop.iterdir()) == []
+    assert sorted(ready.pool_hashes()) == sorted({*ready.pool_hashes(), *linked})
+    assert ready.ingestor.stats.resumed == 40
+
+
+def test_a_hard_linked_drop_file_is_not_shared_with_the_image_store(setup: Setup) -> None:
+    outside = setup.drop.parent / "outside.png"
+    outside.write_bytes(png(colour=50))
+    os.link(outside, setup.drop / "linked.png")
     setup.settle(lambda: len(setup.pool_hashes()) == 1)
+    outside.write_bytes(png(colour=51))  # the outside name is rewritten in place
+    stored = setup.store.dataset.first()
+    assert hashlib.sha256(Path(stored.filepath).read_bytes()).hexdigest() == stored.al_sha256
+    assert setup.reasons() == {}
 
 
 def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, fresh_dataset: str) -> None:
