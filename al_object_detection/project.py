@@ -14,6 +14,7 @@ from typing import Any
 from al_object_detection.toml_files import read_toml
 
 BACKENDS = ("oracle", "cvat", "labelstudio")
+DONE_WHEN = ("completed", "acceptance")
 BOOTSTRAPS = ("random", "model", "zero_shot")
 DEFAULT_STRATEGY: dict[str, Any] = {
     "name": "two_stage",
@@ -43,6 +44,12 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "backend": ((str,), "oracle"),
         "poll_interval_s": ((int, float), 30.0),
         "max_attempts": ((int,), 3),
+        "done_when": ((str,), "completed"),  # CVAT: "completed" jobs, or in "acceptance"
+        "task_size": ((int,), 500),  # CVAT: images per task
+        "job_size": ((int,), 50),  # CVAT: images per job
+        "image_quality": ((int,), 95),  # CVAT: 0-100
+        "prelabel_threshold": ((int, float), 0.25),  # CVAT and Label Studio
+        "prelabel_max_boxes": ((int,), 100),
     },
     "stop": {
         "max_rounds": ((int,), 3),
@@ -50,6 +57,13 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "target_map50_95": ((int, float), 0.0),
     },
 }
+
+
+_SERVER_KNOBS = (
+    "done_when", "task_size", "job_size", "image_quality", "prelabel_threshold",
+    "prelabel_max_boxes",
+)  # fmt: skip
+_SCHEMA_DEFAULTS = {key: _SCHEMA["annotation"][key][1] for key in _SERVER_KNOBS}
 
 
 class ProjectConfigError(ValueError):
@@ -81,11 +95,28 @@ class ProjectConfig:
     target_map50_95: float | None
     source: Path = field(default=Path("alod.toml"))
     create_dataset: bool = False  # [dataset] create: the daemon may start it empty
+    annotation: dict[str, Any] = field(default_factory=dict)  # the [annotation] server knobs
 
     @property
     def state_file(self) -> Path:
         """The SQLite file that holds the rounds."""
         return self.state_dir / f"{self.name}.sqlite"
+
+    def annotator_options(self) -> dict[str, Any]:
+        """The ``from_env`` options of the configured annotation server (none for the oracle)."""
+        if self.backend == "oracle":
+            return {}
+        from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+
+        knobs = {**_SCHEMA_DEFAULTS, **self.annotation}
+        prelabels = PrelabelSettings(
+            min_confidence=float(knobs["prelabel_threshold"]),
+            max_boxes=knobs["prelabel_max_boxes"],
+        )
+        if self.backend == "labelstudio":
+            return {"prelabels": prelabels}
+        cvat = ("done_when", "task_size", "job_size", "image_quality")
+        return {"prelabels": prelabels, **{key: knobs[key] for key in cvat}}
 
 
 def load_project_config(path: Path | str) -> ProjectConfig:
@@ -122,6 +153,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         label_budget=values["stop"]["label_budget"] or None,
         target_map50_95=float(values["stop"]["target_map50_95"]) or None,
         source=source,
+        annotation={k: values["annotation"][k] for k in _SERVER_KNOBS},
     )
 
 
@@ -160,6 +192,7 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
 
     choose("annotation", "backend", BACKENDS)
     _check_database(values["dataset"], source)
+    choose("annotation", "done_when", DONE_WHEN)
     choose("sampling", "bootstrap", BOOTSTRAPS)
     for section, key, low in (
         ("sampling", "budget", 1),
@@ -168,9 +201,15 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
         ("stop", "label_budget", 0),
         ("annotation", "max_attempts", 1),
         ("annotation", "poll_interval_s", 0),
+        ("annotation", "task_size", 1),
+        ("annotation", "job_size", 1),
+        ("annotation", "prelabel_max_boxes", 0),
     ):
         if values[section][key] < low:
             raise ProjectConfigError(f"{source}: [{section}] {key} must be >= {low}")
+    for key, high in (("image_quality", 100), ("prelabel_threshold", 1)):
+        if not 0 <= values["annotation"][key] <= high:
+            raise ProjectConfigError(f"{source}: [annotation] {key} must lie in [0, {high}]")
     if not 0 <= values["stop"]["target_map50_95"] <= 1:
         raise ProjectConfigError(f"{source}: [stop] target_map50_95 must lie in [0, 1]")
     from al_object_detection.strategies import StrategyConfigError, build_sampler

@@ -31,6 +31,13 @@ class AnnotationConfigError(AnnotationError):
     """Permanent: bad credentials or settings, or the batch is gone from the server."""
 
 
+class AnnotationCredentialsError(AnnotationConfigError):
+    """The server refused who we are (sign-in refused, 401 after signing in again, 403).
+
+    Not a failure of the round: an operator fixes the credentials and the round resumes.
+    """
+
+
 @dataclass(frozen=True)
 class AnnotationProgress:
     """How far the humans are with one submitted batch."""

@@ -2,7 +2,8 @@
 
 Connection failures, timeouts, 429 and 5xx answers are retried with exponential backoff and full
 jitter, then raised as :class:`AnnotationServerUnavailable`. A 401 signs in again once (an expired
-session or token); other 4xx answers are :class:`AnnotationConfigError`. Requests that are not
+session or token); a 401 after that and a 403 are :class:`AnnotationCredentialsError`, other
+4xx answers :class:`AnnotationConfigError`. Requests that are not
 safe to repeat (``idempotent=False``) are sent once. Sleep and randomness are injectable.
 """
 
@@ -18,6 +19,7 @@ import structlog
 
 from al_object_detection.adapters.annotation import (
     AnnotationConfigError,
+    AnnotationCredentialsError,
     AnnotationServerUnavailable,
 )
 
@@ -96,6 +98,11 @@ class HttpClient:
                     continue
                 if status < 400 or status in allow:
                     return response
+                if status in (401, 403):
+                    raise AnnotationCredentialsError(
+                        f"{method} {self.base_url}{path} was refused with HTTP {status}: "
+                        f"{response.text[:300]}"
+                    )
                 if status not in _TRANSIENT_STATUS:
                     raise AnnotationConfigError(
                         f"{method} {self.base_url}{path} was refused with HTTP {status}: "

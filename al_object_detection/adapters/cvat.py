@@ -4,7 +4,9 @@ A batch of N images becomes ceil(N / task_size) tasks named ``<prefix>:<key>:<i>
 split into jobs of ``job_size`` images; each image is uploaded as ``<sample id><suffix>`` so its
 annotations map back to the sample by name, whatever the frame order. Submitting looks every
 name up first and finishes what a crash interrupted (a task without images is deleted and made
-again, pre-labels go only into untouched jobs), so the same key never makes a second task.
+again, pre-labels go only into untouched jobs), so the same key never makes a second task; a
+task whose upload fails is deleted at once, never left empty. Credentials are read again
+after the server refused them, so fixing ``.env`` needs no restart.
 A batch is done when every job is ``completed`` (or, with ``done_when="acceptance"``, completed
 in the acceptance stage); a job reopened later makes it not done again.
 """
@@ -18,12 +20,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import structlog
 
 from al_object_detection.adapters.annotation import (
     AnnotationConfigError,
+    AnnotationCredentialsError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 
 log = structlog.get_logger()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 DoneWhen = Literal["completed", "acceptance"]
 URL, USERNAME, PASSWORD, TOKEN = (
@@ -101,15 +106,18 @@ class CvatSettings:
 
 @dataclass(frozen=True)
 class CvatHandle:
-    """What a new process needs to poll and fetch one batch."""
+    """What a new process needs to poll and fetch one batch (and an operator to open it)."""
 
     key: str
     task_ids: tuple[int, ...]
     sample_ids: tuple[str, ...]
+    server: str = ""
+    jobs: tuple[tuple[int, int], ...] = ()  # (task id, job id)
 
     def dumps(self) -> str:
         body = {"backend": "cvat", "key": self.key, "tasks": list(self.task_ids)}
-        return json.dumps({**body, "sample_ids": list(self.sample_ids)})
+        links = {"server": self.server, "jobs": [list(pair) for pair in self.jobs]}
+        return json.dumps({**body, **links, "sample_ids": list(self.sample_ids)})
 
     @classmethod
     def loads(cls, handle: str) -> CvatHandle:
@@ -117,9 +125,31 @@ class CvatHandle:
             body = json.loads(handle)
             if body["backend"] != "cvat":
                 raise ValueError(body["backend"])
-            return cls(body["key"], tuple(body["tasks"]), tuple(body["sample_ids"]))
+            jobs = tuple((int(t), int(j)) for t, j in body.get("jobs", ()))
+            return cls(
+                body["key"],
+                tuple(body["tasks"]),
+                tuple(body["sample_ids"]),
+                str(body.get("server", "")),
+                jobs,
+            )
         except (ValueError, KeyError, TypeError) as error:
             raise AnnotationConfigError(f"not a CVAT handle: {handle[:80]!r}") from error
+
+
+def _reconnect_after_refusal(
+    method: Callable[Concatenate[CvatAnnotator, _P], _R],
+) -> Callable[Concatenate[CvatAnnotator, _P], _R]:
+    """Refused credentials drop the connection: the next call reads them again, signs in anew."""
+
+    def wrapper(self: CvatAnnotator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except AnnotationCredentialsError:
+            self._connected = None
+            raise
+
+    return wrapper
 
 
 class CvatAnnotator:
@@ -130,12 +160,14 @@ class CvatAnnotator:
         store: FiftyOneStore,
         settings: CvatSettings,
         *,
+        reload_settings: Callable[[], CvatSettings] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         uniform: Callable[[], float] = random.random,
     ) -> None:
         self.store = store
         self.settings = settings
+        self._reload_settings = reload_settings
         self._sleep, self._clock, self._uniform = sleep, clock, uniform
         self._connected: CvatApi | None = None
 
@@ -143,9 +175,16 @@ class CvatAnnotator:
     def from_env(
         cls, store: FiftyOneStore, source: SecretSource | None = None, **options: Any
     ) -> CvatAnnotator:
-        """An annotator configured by :meth:`CvatSettings.from_env`."""
-        return cls(store, CvatSettings.from_env(source, **options))
+        """An annotator configured by :meth:`CvatSettings.from_env`, read again (from
+        ``source``, else the environment, systemd credentials and ``.env`` of that moment)
+        whenever the server refused the credentials."""
 
+        def settings() -> CvatSettings:
+            return CvatSettings.from_env(source or SecretSource.default(), **options)
+
+        return cls(store, settings(), reload_settings=settings)
+
+    @_reconnect_after_refusal
     def submit(self, key: str, sample_ids: Sequence[str], prelabels: Mapping[str, Any]) -> str:
         if not sample_ids:
             raise ValueError("cannot submit an empty batch")
@@ -155,7 +194,8 @@ class CvatAnnotator:
             raise AnnotationConfigError(f"{len(missing)} images are not on disk: {missing[:5]}")
         api = self._api()
         n_tasks = math.ceil(len(sample_ids) / self.settings.task_size)
-        task_ids = []
+        task_ids: list[int] = []
+        jobs: list[tuple[int, int]] = []
         for index in range(n_tasks):
             part = sample_ids[
                 index * self.settings.task_size : (index + 1) * self.settings.task_size
@@ -164,11 +204,13 @@ class CvatAnnotator:
             task_id = self._ensure_task(
                 api, name, [(image_name(s, paths[s]), Path(paths[s])) for s in part]
             )
-            self._ensure_prelabels(api, task_id, prelabels)
+            jobs += self._ensure_prelabels(api, task_id, prelabels)
             task_ids.append(task_id)
         log.info("cvat_batch_submitted", key=key, tasks=task_ids, images=len(sample_ids))
-        return CvatHandle(key, tuple(task_ids), tuple(sample_ids)).dumps()
+        server = self.settings.url.rstrip("/")
+        return CvatHandle(key, tuple(task_ids), tuple(sample_ids), server, tuple(jobs)).dumps()
 
+    @_reconnect_after_refusal
     def poll(self, handle: str) -> AnnotationProgress:
         batch = CvatHandle.loads(handle)
         api = self._api()
@@ -181,6 +223,7 @@ class CvatAnnotator:
         log.info("cvat_batch_progress", key=batch.key, completed=completed, total=total)
         return AnnotationProgress(completed=completed, total=total)
 
+    @_reconnect_after_refusal
     def fetch(self, handle: str) -> dict[str, Any]:
         batch = CvatHandle.loads(handle)
         api = self._api()
@@ -211,6 +254,8 @@ class CvatAnnotator:
 
     def _api(self) -> CvatApi:
         if self._connected is None:
+            if self._reload_settings is not None:
+                self.settings = self._reload_settings()
             api = CvatApi.connect(
                 self.settings.url,
                 username=self.settings.username,
@@ -249,9 +294,24 @@ class CvatAnnotator:
             api.delete_task(int(task["id"]))
         task_id = int(api.create_task(name, self.store.classes, self.settings.job_size)["id"])
         log.info("cvat_task_created", name=name, task_id=task_id, images=len(files))
-        rq_id = api.upload_images(task_id, files, self.settings.image_quality)
-        self._wait_for_images(api, task_id, rq_id)
+        try:
+            rq_id = api.upload_images(task_id, files, self.settings.image_quality)
+            self._wait_for_images(api, task_id, rq_id)
+        except Exception as error:
+            log.warning("cvat_upload_failed", name=name, task_id=task_id, error=str(error))
+            self._delete_quietly(api, task_id)
+            raise
         return task_id
+
+    def _delete_quietly(self, api: CvatApi, task_id: int) -> None:
+        """Delete a task whose images did not arrive; if even that fails, the next submit
+        finds it empty and replaces it."""
+        try:
+            api.delete_task(task_id)
+        except Exception as error:  # noqa: BLE001 -- the upload's own error is the one raised
+            log.warning("cvat_empty_task_left", task_id=task_id, error=str(error))
+        else:
+            log.info("cvat_empty_task_deleted", task_id=task_id)
 
     def _wait_for_images(self, api: CvatApi, task_id: int, rq_id: str | None) -> None:
         deadline = self._clock() + self.settings.creation_timeout_s
@@ -271,9 +331,13 @@ class CvatAnnotator:
                 )
             self._sleep(self.settings.status_interval_s)
 
-    def _ensure_prelabels(self, api: CvatApi, task_id: int, prelabels: Mapping[str, Any]) -> None:
+    def _ensure_prelabels(
+        self, api: CvatApi, task_id: int, prelabels: Mapping[str, Any]
+    ) -> list[tuple[int, int]]:
+        """Pre-labels into the task's untouched jobs; (task id, job id) of all its jobs."""
         label_ids = api.labels(task_id)
-        for job in api.jobs(task_id):
+        jobs = api.jobs(task_id)
+        for job in jobs:
             if job["state"] != "new" or api.job_annotations(job["id"])["shapes"]:
                 continue
             shapes = []
@@ -291,6 +355,7 @@ class CvatAnnotator:
                 log.info(
                     "cvat_prelabels_uploaded", task_id=task_id, job_id=job["id"], boxes=len(shapes)
                 )
+        return sorted((task_id, int(job["id"])) for job in jobs)
 
     def _job_labels(
         self,

@@ -15,7 +15,10 @@ from urllib.parse import quote, urlsplit
 
 import structlog
 
-from al_object_detection.adapters.annotation import AnnotationConfigError
+from al_object_detection.adapters.annotation import (
+    AnnotationConfigError,
+    AnnotationCredentialsError,
+)
 from al_object_detection.adapters.annotation_http import HttpClient, RetryPolicy
 
 log = structlog.get_logger()
@@ -92,7 +95,8 @@ class CvatApi:
     ) -> str | None:
         """Attach images to a task (start, bulk parts, finish); the creation request's id.
 
-        Servers before the requests API (CVAT < 2.18) answer without an id.
+        CVAT requires ``image_quality`` on every bulk part and on the finish (as cvat-sdk
+        sends it). Servers before the requests API (CVAT < 2.18) answer without an id.
         """
         path = f"/api/tasks/{task_id}/data/"
         self.http.request("POST", path, headers={"Upload-Start": "true"})
@@ -101,7 +105,13 @@ class CvatApi:
                 (f"client_files[{i}]", (name, source.read_bytes()))
                 for i, (name, source) in enumerate(group)
             ]
-            self.http.request("POST", path, headers={"Upload-Multiple": "true"}, files=parts)
+            self.http.request(
+                "POST",
+                path,
+                headers={"Upload-Multiple": "true"},
+                data={"image_quality": str(image_quality)},
+                files=parts,
+            )
         body = self.http.json(
             "POST",
             path,
@@ -154,7 +164,9 @@ def _sign_in(
         try:
             http.request("POST", "/api/auth/login", json=credentials, authenticated=False)
         except AnnotationConfigError as error:
-            raise AnnotationConfigError(f"CVAT refused to sign in {username!r}: {error}") from error
+            raise AnnotationCredentialsError(
+                f"CVAT refused to sign in {username!r}: {error}"
+            ) from error
         csrf = http.session.cookies.get("csrftoken")
         if csrf:
             http.session.headers["X-CSRFToken"] = csrf

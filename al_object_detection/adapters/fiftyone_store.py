@@ -220,7 +220,13 @@ class FiftyOneStore:
         self.dataset.set_values(self.fields.round, dict.fromkeys(ids, round_index), key_field="id")
 
     def predictions(self, ids: Sequence[str]) -> list[Any]:
-        """The stored predictions of ``ids`` in order (None where there are none)."""
+        """The stored predictions of ``ids`` in order (None where there are none).
+
+        Another process (the daemon's worker) may have added the field after this process
+        loaded the dataset: a schema without it is read again before concluding there is none.
+        """
+        if not self.dataset.has_sample_field(self.fields.predictions):
+            self.dataset.reload()
         if not self.dataset.has_sample_field(self.fields.predictions):
             return [None] * len(ids)
         return list(self.dataset.select(ids, ordered=True).values(self.fields.predictions))

@@ -32,6 +32,12 @@ PRESTART_STATES = (m.PENDING, *WORKER_STATES)
 INTERRUPTED = "interrupted by shutdown"
 MAX_WORKER_DEATHS = 3
 _CHECK_STORE_S = 1.0
+WAITING_FOR_OPERATOR = "waiting for operator"
+CREDENTIALS_HINT = (
+    "fix the annotation server's credentials (.env, $CREDENTIALS_DIRECTORY or the "
+    "environment); the round resumes by itself, no restart needed"
+)
+IDLE_DETAIL = "all rounds are done; the daemon stays up for status, ingestion and overrides"
 
 # why advance() returned
 WAITING, DONE, PAUSED, STOPPING, NEEDS_OPERATOR, ERRORED = (
@@ -69,6 +75,7 @@ class Driver:
         self._deaths: Counter[tuple[int, str, int]] = Counter()
         self._reported: tuple[int, int] | None = None
         self._paused = False
+        self._waiting = False
 
     def advance(self) -> str:
         """Run steps until there is nothing to do now; returns why it stopped."""
@@ -118,10 +125,14 @@ class Driver:
                 return NEEDS_OPERATOR
             if current is not None:
                 self.steps.observe(current.state, time.monotonic() - started)
+            self._operator_wait(engine.waiting_for)
             if result.trigger == WAIT:
                 return WAITING
             if result.trigger == "done":
+                if self.last != DONE:
+                    log.info("idle", reason=engine.stop_reason, detail=IDLE_DETAIL)
                 return DONE
+            self.last_error = None  # the round moved on: an old error no longer applies
 
     def _in_worker(self, store: RoundStore, current: Round) -> str | None:
         log.info("worker_step", round=current.round, state=current.state)
@@ -136,6 +147,9 @@ class Driver:
         if outcome.kind == STEPPED:
             self.steps.observe(current.state, outcome.seconds)
             self._deaths.pop(key, None)
+            if outcome.trigger == WAIT:  # e.g. the annotation server is down while importing
+                return WAITING
+            self.last_error = None
             return None
         if outcome.kind == SKIPPED:
             return None
@@ -194,6 +208,18 @@ class Driver:
             else:
                 log.warning("paused", by=paused["who"], at=paused["at"], reason=paused["reason"])
         return self._paused
+
+    def _operator_wait(self, reason: str | None) -> None:
+        """Show (and log once) that the round waits for an operator; clear it once over."""
+        text = None if reason is None else f"{WAITING_FOR_OPERATOR}: {reason}"
+        if text == self.last_error or (text is None and not self._waiting):
+            return
+        if text is None:
+            log.info("operator_wait_over")
+        else:
+            log.error("round_waits_for_operator", error=reason, hint=CREDENTIALS_HINT)
+        self._waiting = text is not None
+        self.last_error = text
 
     def _needs_operator(self, error: RoundFailed, current: Round | None) -> None:
         self.last_error = str(error)

@@ -27,7 +27,11 @@ class NoDetector:
 
 
 def short_step_engine(
-    config: ProjectConfig, store: FiftyOneStore, *, log: Callable[[str], None]
+    config: ProjectConfig,
+    store: FiftyOneStore,
+    *,
+    log: Callable[[str], None],
+    log_error: Callable[[str], None] | None = None,
 ) -> Engine:
     """An engine whose steps in pending, annotating and failed need no detector."""
     from al_object_detection.assembly import build_annotator, build_plan
@@ -35,5 +39,6 @@ def short_step_engine(
     rounds = RoundStore(config.state_file)
     rounds.bind(dataset=config.dataset, project=config.name)
     detector = cast(Any, NoDetector())
-    ctx = RoundContext(store, detector, build_annotator(config.backend, store), config.state_dir)
-    return Engine(rounds, ctx, build_plan(config), actor="daemon", log=log)
+    annotator = build_annotator(config.backend, store, config.annotator_options())
+    ctx = RoundContext(store, detector, annotator, config.state_dir)
+    return Engine(rounds, ctx, build_plan(config), actor="daemon", log=log, log_error=log_error)

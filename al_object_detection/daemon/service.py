@@ -190,7 +190,9 @@ class Daemon:
         )
         self.drop = DropFolders(settings.watch, self.ingestor)
         self.driver = d.Driver(
-            make_engine=lambda: short_step_engine(self.config.project, store, log=engine_log(log)),
+            make_engine=lambda: short_step_engine(
+                self.config.project, store, log=engine_log(log), log_error=log.error
+            ),
             make_daemon_db=lambda: DaemonDB.beside(self.config.project.state_file),
             pool_lock=self._pool_lock,
             worker=self.worker,

@@ -14,7 +14,9 @@ from typing import Any
 
 from al_object_detection.adapters.credentials import SecretSource
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB
+from al_object_detection.daemon.driver import CREDENTIALS_HINT, WAITING_FOR_OPERATOR
 from al_object_detection.daemon.locks import lock_holder, lock_paths
+from al_object_detection.daemon.redact import without_userinfo
 from al_object_detection.daemon.settings import DaemonConfig
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.states.store import Round, RoundStore
@@ -80,10 +82,14 @@ def render_status(status: dict[str, Any]) -> str:
             f"round {current['round']}: {current['state']} for {spent} "
             f"(attempt {current['attempt']})"
         )
-        if current["last_error"]:
+        if current["last_error"] and current["state"] == "failed":  # not once it recovered
             lines.append(f"  last error: {current['last_error']}")
-    if status["last_error"]:
-        lines.append(f"daemon error: {status['last_error']}")
+    error = status["last_error"]
+    if error and error.startswith(WAITING_FOR_OPERATOR):
+        lines.append(WAITING_FOR_OPERATOR.upper() + error[len(WAITING_FOR_OPERATOR) :])
+        lines.append(f"  hint: {CREDENTIALS_HINT}")
+    elif error:
+        lines.append(f"daemon error: {error}")
     counts = status["counts"]
     shown = [f"{k} {counts[k]}" for k in _COUNTS if k in counts]
     as_of = f" (as of {counts['as_of']})" if counts.get("as_of") else ""
@@ -174,14 +180,18 @@ def _handle(result: str) -> dict[str, Any]:
 
 
 def _links(handle: dict[str, Any], source: SecretSource) -> list[str]:
+    """Absolute links to the batch's pages: the server the batch went to (recorded in the
+    handle), else the configured one; CVAT's job pages too."""
     backend = handle.get("backend")
     if backend not in _SERVER_URLS:
         return []
     names, path, field = _SERVER_URLS[backend]
-    url = (source.get(*names) or "").rstrip("/")
+    url = without_userinfo(handle.get("server") or source.get(*names) or "").rstrip("/")
     ids = handle.get(field)
     ids = ids if isinstance(ids, list) else [ids]
-    return [f"{url}/{path}/{i}" if url else f"{path}/{i}" for i in ids if i is not None]
+    pages = [f"{path}/{i}" for i in ids if i is not None]
+    pages += [f"tasks/{task}/jobs/{job}" for task, job in handle.get("jobs") or ()]
+    return [f"{url}/{page}" if url else page for page in pages]
 
 
 def _duration(seconds: float) -> str:

@@ -90,7 +90,7 @@ def _build(config_path: str) -> Any:
     from al_object_detection.daemon.settings import load_config
 
     config = load_config(config_path)
-    engine = build_engine(config.project, actor="worker", log=engine_log(log))
+    engine = build_engine(config.project, actor="worker", log=engine_log(log), log_error=log.error)
     adopt_third_party()
     return engine
 

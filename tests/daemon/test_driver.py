@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import structlog
+from structlog.testing import capture_logs
 
 from al_object_detection.daemon import driver as d
 from al_object_detection.daemon.daemondb import PAUSED, DaemonDB
@@ -45,6 +46,8 @@ class ScriptedEngine:
 
     def __init__(self, store: RoundStore, steps: list[Callable[[], StepResult]]) -> None:
         self.store, self.steps = store, steps
+        self.waiting_for: str | None = None
+        self.stop_reason: str | None = None
 
     def step(self) -> StepResult:
         return self.steps.pop(0)()
@@ -179,3 +182,44 @@ def test_paused_takes_no_work_until_resumed(tmp_path: Path, store: RoundStore) -
 
 def _raise(error: Exception) -> StepResult:
     raise error
+
+
+def test_an_operator_wait_is_shown_logged_once_and_cleared_when_it_is_over(
+    tmp_path: Path, store: RoundStore
+) -> None:
+    store.fire(0, "sampled", actor="worker", picked=["a"])
+    engine = ScriptedEngine(store, [])
+
+    def refused() -> StepResult:
+        engine.waiting_for = "CVAT refused to sign in"
+        return StepResult(WAIT, store.current())  # type: ignore[arg-type]
+
+    def accepted() -> StepResult:
+        engine.waiting_for = None
+        return StepResult(WAIT, store.current())  # type: ignore[arg-type]
+
+    engine.steps = [refused, refused, accepted]
+    driver = make_driver(tmp_path, store, ScriptedWorker(store, []), engine)
+    with capture_logs() as logs:
+        assert driver.advance() == d.WAITING
+        assert driver.last_error == f"{d.WAITING_FOR_OPERATOR}: CVAT refused to sign in"
+        assert driver.advance() == d.WAITING
+        assert driver.advance() == d.WAITING
+    assert driver.last_error is None
+    waits = [e for e in logs if e["event"] == "round_waits_for_operator"]
+    assert [(e["log_level"], e["hint"]) for e in waits] == [("error", d.CREDENTIALS_HINT)]
+    assert [e["event"] for e in logs].count("operator_wait_over") == 1
+
+
+def test_the_daemon_says_once_why_it_is_idle(tmp_path: Path, store: RoundStore) -> None:
+    engine = ScriptedEngine(store, [])
+    engine.stop_reason = "max_rounds 0 reached"
+    done = lambda: StepResult("done", store.current())  # type: ignore[arg-type]  # noqa: E731
+    engine.steps = [done, done]
+    store.fire(0, "cancel", actor="operator")
+    driver = make_driver(tmp_path, store, ScriptedWorker(store, []), engine)
+    with capture_logs() as logs:
+        assert driver.advance() == d.DONE
+        assert driver.advance() == d.DONE
+    idle = [e for e in logs if e["event"] == "idle"]
+    assert [e["reason"] for e in idle] == ["max_rounds 0 reached"]

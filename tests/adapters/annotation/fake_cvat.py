@@ -1,14 +1,22 @@
 """A fake CVAT server for tests: stdlib ``http.server`` on 127.0.0.1 (port 0), in a thread.
 
+Every request is first judged by CVAT 2.23.1's own OpenAPI schema (``cvat_schema.py``, with
+openapi-core): an unknown path, a missing or invalid field (``image_quality`` on an upload), a
+wrong media type or an unknown PATCH field gets the real server's refusal, and nothing happens.
+``operations`` lists the schema operation (``operationId``) each request was validated against.
+
 It follows the protocol recorded from a real CVAT 2.23.1 (``fixtures/cvat_2.23.1_exchanges.jsonl``,
-replayed against it in ``test_fake_cvat.py``): the same paths, bodies and status codes;
+replayed against it in ``test_fake_cvat.py``, and the negative cases of
+``fixtures/cvat_2.23.1_exchanges_full.jsonl``): the same paths, bodies and status codes;
 ``count/next/results`` pages (``page``, ``page_size``, 10 by default, "Invalid page." past the
 end); ``POST /api/auth/login`` answering a ``key`` and setting ``sessionid``/``csrftoken``
 cookies, a session needing ``X-CSRFToken`` on unsafe methods, ``Authorization: Token <key>``
 or ``Bearer <access token>`` headers, 401 without; the three-step data upload
 (``Upload-Start``, ``Upload-Multiple`` parts, ``Upload-Finish``) answered by an ``rq_id`` that
 ``/api/requests/{rq_id}`` reports as started, then finished (jobs exist from then on), frames
-sorted by name; job ``state``/``stage`` changed by ``PATCH`` (a new stage resets the state).
+sorted by name; a finish after no image arrived is accepted and its request then fails with
+"No media data found", leaving a task of size 0 without jobs, as the real server does; job
+``state``/``stage`` changed by ``PATCH`` (a new stage resets the state).
 With ``version`` below 2.18 it behaves like servers before the requests API: ``Upload-Finish``
 answers no ``rq_id`` and the task gets its images on the next read.
 
@@ -18,10 +26,10 @@ anything), image bytes (only names and sizes are kept), chunks and previews, tra
 ``name`` and ``task_id``), export/import, webhooks, issues and comments.
 
 Test hooks: :meth:`FakeCvat.inject` (a status such as 503, or a delay past the client's
-timeout, for the next matching requests), :meth:`stop`/:meth:`start` (down, then up on the
-same port), :meth:`expire_sessions` (every key and session becomes invalid: 401),
-:meth:`delete_frame` (an image deleted in CVAT's UI), :meth:`add_access_token`; ``calls`` lists
-``(method, path)`` of every request received.
+timeout, for the next matching requests), :meth:`fail_next_creation` (the upload's request
+fails), :meth:`stop`/:meth:`start` (down, then up on the same port), :meth:`expire_sessions`
+(every key and session becomes invalid: 401), :meth:`delete_frame` (an image deleted in CVAT's
+UI), :meth:`add_access_token`; ``calls`` lists ``(method, path)`` of every request received.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from PIL import Image
 
+from .cvat_schema import SchemaRequest, cvat_schema
+
 ABOUT_DESCRIPTION = (
     "CVAT is completely re-designed and re-implemented version of Video Annotation Tool from "
     "Irvine, California tool. It is free, online, interactive video and image annotation tool "
@@ -51,6 +61,8 @@ ABOUT_DESCRIPTION = (
     "different properties. Many UI and UX decisions are based on feedbacks from professional "
     "data annotation team."
 )
+JSON_TYPE = "application/vnd.cvat+json"
+NO_REQUEST = "There is no request with specified id"
 COLORS = ("#2080c0", "#c06060", "#60c060", "#c0c020", "#a040c0")
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 Answer = tuple[int, Any, list[tuple[str, str]]]
@@ -90,6 +102,7 @@ class Task:
     deleted_frames: set[int] = field(default_factory=set)
     image_quality: int = 0
     pending: bool = False
+    data_attached: bool = False  # an upload finished (even one that failed)
 
 
 @dataclass
@@ -126,7 +139,10 @@ class FakeCvat:
         self.labels: dict[int, dict[str, Any]] = {}
         self.requests: dict[str, dict[str, Any]] = {}
         self.faults: list[Fault] = []
+        self._creation_failures: list[str] = []
         self.calls: list[tuple[str, str]] = []
+        #: (method, path, operationId of the schema operation it was validated against)
+        self.operations: list[tuple[str, str, str | None]] = []
         self.lock = threading.RLock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -189,6 +205,11 @@ class FakeCvat:
             self.keys.clear()
             self.sessions.clear()
 
+    def fail_next_creation(self, message: str) -> None:
+        """The next finished upload's request fails with ``message`` (media it cannot read)."""
+        with self.lock:
+            self._creation_failures.append(message)
+
     def delete_frame(self, task_id: int, frame: int) -> None:
         with self.lock:
             self.tasks[task_id].deleted_frames.add(frame)
@@ -207,6 +228,11 @@ class FakeCvat:
             time.sleep(fault.delay_s)
         if fault is not None and fault.status is not None:
             return fault.status, f"<h1>Error {fault.status}</h1>", []
+        verdict = cvat_schema().judge(request.for_schema(self.url))
+        with self.lock:
+            self.operations.append((request.method, request.path, verdict.operation_id))
+        if verdict.refused:
+            return verdict.status, verdict.body, []  # type: ignore[return-value]
         for method, pattern, action, needs_user in self._routes():
             match = re.fullmatch(pattern, request.path)
             if method == request.method and match:
@@ -358,7 +384,7 @@ class FakeCvat:
 
     def _task_data(self, request: _Request, _user: str, task_id: str) -> Answer:
         task = self._task(task_id)
-        if task.frames or task.pending:
+        if task.frames or task.pending or task.data_attached:
             raise HttpError(400, ["Adding more data is not supported"])
         if request.headers.get("Upload-Start"):
             task.uploaded.clear()
@@ -369,30 +395,35 @@ class FakeCvat:
                 task.uploaded.append({"name": name, "width": width, "height": height})
             return 200, None, []
         if request.headers.get("Upload-Finish"):
-            if not task.uploaded:
-                raise HttpError(400, ["No media data found"])
-            task.image_quality = int(request.json().get("image_quality", 70))
-            task.pending = True
+            task.image_quality = int(request.fields()["image_quality"])
+            task.data_attached = True
+            failure = "" if task.uploaded else "ValueError: No media data found\n"
+            if self._creation_failures:
+                failure = self._creation_failures.pop(0)
+            task.pending = not failure  # accepted all the same; the request fails
             if self.version_below(2, 18):
                 return 202, None, []
             rq_id = f"create:task-{task.id}"
-            self.requests[rq_id] = {"task_id": task.id, "checks": 0, "created": _now()}
+            self.requests[rq_id] = {
+                "task_id": task.id, "checks": 0, "created": _now(), "failure": failure,
+            }  # fmt: skip
             return 202, {"rq_id": rq_id}, []
         raise HttpError(400, ["Only the Upload-* protocol is supported by this fake"])
 
     def _get_request(self, _request: _Request, user: str, rq_id: str) -> Answer:
         rq_id = unquote(rq_id)
         if rq_id not in self.requests or self.version_below(2, 18):
-            raise HttpError(404, {"detail": "Not found."})
+            raise HttpError(404, NO_REQUEST)
         record = self.requests[rq_id]
         record["checks"] += 1
         task = self.tasks.get(record["task_id"])
         if record["checks"] >= 2 and task is not None and task.pending:
             self._make_jobs(task)
         finished = task is None or not task.pending
+        status = "failed" if record["failure"] else "finished" if finished else "started"
         body = {
-            "status": "finished" if finished else "started",
-            "message": "",
+            "status": status,
+            "message": record["failure"],
             "id": rq_id,
             "operation": {
                 "type": "create:task",
@@ -484,13 +515,9 @@ class FakeCvat:
         task = self.tasks[job.task_id]
         shapes = []
         for shape in body.get("shapes", []):
-            valid = (
-                shape.get("label_id") in task.label_ids
-                and job.start <= shape.get("frame", -1) <= job.stop
-                and len(shape.get("points", ())) >= 4
-            )
-            if not valid:
-                raise HttpError(400, {"shapes": ["invalid label_id, frame or points"]})
+            # like CVAT: any frame and any number of points are stored as sent; labels are checked
+            if shape["label_id"] not in task.label_ids:
+                raise HttpError(400, [f"label_id `{shape['label_id']}` is invalid"])
             shapes.append(
                 {
                     "id": next(self._ids["shape"]),
@@ -548,9 +575,9 @@ class FakeCvat:
             "assignee_updated_date": None,
             "validation_mode": None,
         }
-        if task.frames:
+        if task.data_attached:
             body.update(
-                data_chunk_size=72,
+                data_chunk_size=72 if task.frames else None,
                 data_compressed_chunk_type="imageset",
                 data_original_chunk_type="imageset",
                 size=len(task.frames),
@@ -629,13 +656,13 @@ class FakeCvat:
     def _task(self, task_id: str) -> Task:
         task = self.tasks.get(int(task_id))
         if task is None:
-            raise HttpError(404, {"detail": "Not found."})
+            raise HttpError(404, {"detail": "No Task matches the given query."})
         return task
 
     def _job(self, job_id: str) -> Job:
         job = self.jobs.get(int(job_id))
         if job is None:
-            raise HttpError(404, {"detail": "Not found."})
+            raise HttpError(404, {"detail": "No Job matches the given query."})
         return job
 
     def _username(self, user_id: int | None) -> str | None:
@@ -660,12 +687,32 @@ class _Request:
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
 
-    def files(self) -> list[tuple[str, bytes]]:
-        """``client_files[i]`` parts of a multipart body, as (file name, bytes)."""
+    def for_schema(self, host_url: str) -> SchemaRequest:
+        """This request as the schema validator reads it."""
+        return SchemaRequest(
+            host_url, self.method.lower(), self.path, self.query, self.headers, self.cookies,
+            self.body, self.content_type,
+        )  # fmt: skip
+
+    def fields(self) -> dict[str, Any]:
+        """The body's fields: JSON, or the text parts of a multipart form."""
+        if not self.content_type.startswith("multipart/"):
+            return dict(self.json())
+        return {
+            str(part.get_param("name", header="content-disposition")): part.get_content()
+            for part in self._parts()
+            if part.get_filename() is None
+        }
+
+    def _parts(self) -> list[Any]:
         header = f"Content-Type: {self.content_type}\r\n\r\n".encode()
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + self.body)
+        return list(message.iter_parts())
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """``client_files[i]`` parts of a multipart body, as (file name, bytes)."""
         found = []
-        for part in message.iter_parts():
+        for part in self._parts():
             name = part.get_param("name", header="content-disposition")
             if str(name).startswith("client_files["):
                 found.append((str(part.get_filename()), bytes(part.get_payload(decode=True))))
@@ -709,8 +756,9 @@ def _handler_for(fake: FakeCvat) -> type[BaseHTTPRequestHandler]:
                 else json.dumps(body).encode()
             )
             self.send_response(status)
-            kind = "text/html" if isinstance(body, str) else "application/json"
-            self.send_header("Content-Type", kind)
+            if body is not None:  # like CVAT: no body, no Content-Type
+                kind = "text/html" if isinstance(body, str) else JSON_TYPE
+                self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in extra:
                 self.send_header(name, value)

@@ -258,12 +258,46 @@ def test_a_slow_answer_past_the_timeout_is_retried(
     assert [e["error"].split(":")[0] for e in logs if "error" in e] == ["ReadTimeout"]
 
 
+def test_a_failed_upload_deletes_its_task_at_once(
+    store: FiftyOneStore, fake_cvat: FakeCvat, virtual_time: VirtualTime
+) -> None:
+    ids = store.ids("pool")[:2]
+    annotator = make_annotator(store, fake_cvat, virtual_time)
+    fake_cvat.inject("POST", "/data/", status=503, times=3)
+    with pytest.raises(AnnotationServerUnavailable):
+        annotator.submit(KEY, ids, {})
+    assert fake_cvat.tasks == {}
+    assert [op for m, _, op in fake_cvat.operations if m == "DELETE"] == ["tasks_destroy"]
+    handle = annotator.submit(KEY, ids, {})
+    assert [len(task.frames) for task in fake_cvat.tasks.values()] == [2]
+    assert annotator.poll(handle).total == 2
+
+
+@pytest.mark.parametrize("refusal", ["upload", "creation"])
+def test_an_upload_the_server_refused_or_could_not_process_leaves_no_empty_task(
+    store: FiftyOneStore, fake_cvat: FakeCvat, virtual_time: VirtualTime, refusal: str
+) -> None:
+    ids = store.ids("pool")[:2]
+    annotator = make_annotator(store, fake_cvat, virtual_time)
+    if refusal == "upload":
+        fake_cvat.inject("POST", "/data/", status=400)
+    else:  # accepted (202), then the server's background request fails
+        fake_cvat.fail_next_creation("ValueError: No media data found\n")
+    with pytest.raises(AnnotationConfigError):
+        annotator.submit(KEY, ids, {})
+    assert fake_cvat.tasks == {}
+    handle = annotator.submit(KEY, ids, {})
+    assert [len(task.frames) for task in fake_cvat.tasks.values()] == [2]
+    assert annotator.poll(handle).total == 2
+
+
 def test_a_crash_before_the_images_were_attached_replaces_the_empty_task(
     store: FiftyOneStore, fake_cvat: FakeCvat, virtual_time: VirtualTime
 ) -> None:
     ids = store.ids("pool")[:2]
     annotator = make_annotator(store, fake_cvat, virtual_time)
     fake_cvat.inject("POST", "/data/", status=503, times=3)
+    fake_cvat.inject("DELETE", "/api/tasks/", status=503, times=3)  # the clean-up fails too
     with pytest.raises(AnnotationServerUnavailable):
         annotator.submit(KEY, ids, {})
     assert [len(task.frames) for task in fake_cvat.tasks.values()] == [0]
@@ -328,6 +362,15 @@ def test_a_task_deleted_on_the_server_is_a_permanent_error(
     fake_cvat.jobs.clear()
     with pytest.raises(AnnotationConfigError, match="deleted"):
         annotator.poll(handle)
+    assert fake_cvat.operations[-1] == (
+        "GET",
+        f"/api/tasks/{handle_task(handle)}",
+        "tasks_retrieve",
+    )
+
+
+def handle_task(handle: str) -> int:
+    return CvatHandle.loads(handle).task_ids[0]
 
 
 def test_servers_before_the_requests_api_work_too(
@@ -357,3 +400,40 @@ def test_servers_older_than_2_4_are_refused(
             make_annotator(store, fake, virtual_time).submit(KEY, store.ids("pool")[:1], {})
     finally:
         fake.stop()
+
+
+def test_every_request_of_a_round_passes_cvat_s_own_schema(
+    fo: Any, store: FiftyOneStore, fake_cvat: FakeCvat, virtual_time: VirtualTime
+) -> None:
+    """The fake refuses what CVAT 2.23.1's schema refuses (an upload part without
+    ``image_quality`` first of all); the client's whole round goes through."""
+    ids = store.ids("pool")[:3]
+    annotator = make_annotator(store, fake_cvat, virtual_time)
+    handle = annotator.submit(KEY, ids, make_prelabels(fo, store, ids))
+    submitted = len(fake_cvat.operations)
+    label_everything(fake_cvat)
+    human = len(fake_cvat.operations)
+    assert annotator.poll(handle).done
+    assert set(annotator.fetch(handle)) == set(ids)
+    client = fake_cvat.operations[:submitted] + fake_cvat.operations[human:]
+    cleanup = {("GET", "tasks_retrieve"), ("DELETE", "tasks_destroy")}  # see the tests above
+    assert {(method, op) for method, _, op in client} == CLIENT_OPERATIONS - cleanup
+    assert ("POST", "/api/tasks/1/data/", "tasks_create_data") in client
+
+
+#: Every CVAT endpoint the client calls, by the schema operation it is validated against.
+CLIENT_OPERATIONS = {
+    ("POST", "auth_create_login"),
+    ("GET", "server_retrieve_about"),
+    ("GET", "tasks_list"),
+    ("POST", "tasks_create"),
+    ("GET", "tasks_retrieve"),
+    ("DELETE", "tasks_destroy"),
+    ("POST", "tasks_create_data"),
+    ("GET", "requests_retrieve"),
+    ("GET", "labels_list"),
+    ("GET", "jobs_list"),
+    ("GET", "jobs_retrieve_data_meta"),
+    ("GET", "jobs_retrieve_annotations"),
+    ("PUT", "jobs_update_annotations"),
+}
