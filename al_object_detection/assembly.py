@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from al_object_detection.project import ProjectConfig
@@ -42,6 +43,10 @@ def build_engine(
         store.ensure_classes(zero_shot.classes)
     annotator = build_annotator(config.backend, store, config.annotator_options())
     ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
+    from al_object_detection.report.build import after_evaluated_hook, settings_for
+
+    hook = after_evaluated_hook(store, rounds, settings_for(config), log)
+    plan = replace(plan, after_evaluated=hook)  # each evaluated round gets its report
     return Engine(rounds, ctx, plan, actor=actor, log=log, log_error=log_error)
 
 
@@ -58,7 +63,11 @@ def build_plan(config: ProjectConfig) -> Plan:
         seed=config.seed,
         max_attempts=config.max_attempts,
         poll_interval_s=config.poll_interval_s,
-        stop=StopRules(config.max_rounds, config.label_budget, config.target_map50_95),
+        stop=StopRules(
+            config.max_rounds, config.label_budget, config.target_map50_95,
+            min_gain=config.min_gain, min_gain_per=config.min_gain_per,
+        ),
+        budget_unit=config.budget_unit,
     )
 
 

@@ -16,6 +16,8 @@ from al_object_detection.toml_files import read_toml
 BACKENDS = ("oracle", "cvat", "labelstudio")
 DONE_WHEN = ("completed", "acceptance")
 BOOTSTRAPS = ("random", "model", "zero_shot")
+BUDGET_UNITS = ("images", "boxes", "seconds")
+GAIN_UNITS = ("round", "1000s")
 DEFAULT_STRATEGY: dict[str, Any] = {
     "name": "two_stage",
     "first": {"name": "uncertainty", "method": "binary_entropy", "aggregation": "mean"},
@@ -34,6 +36,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "detector": {"model": ((str,), None), "config": ((str,), "")},
     "sampling": {
         "budget": ((int,), 32),
+        "budget_unit": ((str,), "images"),
         "bootstrap": ((str,), "random"),
         "bootstrap_size": ((int,), 0),
         "seed": ((int,), 0),
@@ -55,6 +58,8 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "max_rounds": ((int,), 3),
         "label_budget": ((int,), 0),
         "target_map50_95": ((int, float), 0.0),
+        "min_gain": ((int, float), 0.0),
+        "min_gain_per": ((str,), "round"),
     },
 }
 
@@ -82,6 +87,7 @@ class ProjectConfig:
     model: str
     detector_config: Path | None
     budget: int
+    budget_unit: str
     bootstrap: str
     bootstrap_size: int
     zero_shot_config: Path | None
@@ -93,6 +99,8 @@ class ProjectConfig:
     max_rounds: int
     label_budget: int | None
     target_map50_95: float | None
+    min_gain: float | None
+    min_gain_per: str
     source: Path = field(default=Path("alod.toml"))
     create_dataset: bool = False  # [dataset] create: the daemon may start it empty
     annotation: dict[str, Any] = field(default_factory=dict)  # the [annotation] server knobs
@@ -141,6 +149,7 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         model=model if model.endswith((".yaml", ".yml")) else str(base / model),
         detector_config=_optional_path(base, values["detector"]["config"]),
         budget=values["sampling"]["budget"],
+        budget_unit=values["sampling"]["budget_unit"],
         bootstrap=values["sampling"]["bootstrap"],
         bootstrap_size=values["sampling"]["bootstrap_size"],
         zero_shot_config=_optional_path(base, values["sampling"]["zero_shot_config"]),
@@ -152,6 +161,8 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         max_rounds=values["stop"]["max_rounds"],
         label_budget=values["stop"]["label_budget"] or None,
         target_map50_95=float(values["stop"]["target_map50_95"]) or None,
+        min_gain=float(values["stop"]["min_gain"]) or None,
+        min_gain_per=values["stop"]["min_gain_per"],
         source=source,
         annotation={k: values["annotation"][k] for k in _SERVER_KNOBS},
     )
@@ -194,6 +205,15 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
     _check_database(values["dataset"], source)
     choose("annotation", "done_when", DONE_WHEN)
     choose("sampling", "bootstrap", BOOTSTRAPS)
+    choose("sampling", "budget_unit", BUDGET_UNITS)
+    choose("stop", "min_gain_per", GAIN_UNITS)
+    sampling = values["sampling"]
+    counted = sampling["budget_unit"] != "images" and sampling["bootstrap"] == "random"
+    if counted and sampling["bootstrap_size"] == 0:
+        raise ProjectConfigError(
+            f"{source}: [sampling] budget_unit = {sampling['budget_unit']!r} with a random "
+            "bootstrap needs bootstrap_size (images): round 0 has no predictions to count"
+        )
     for section, key, low in (
         ("sampling", "budget", 1),
         ("sampling", "bootstrap_size", 0),
@@ -210,6 +230,8 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
     for key, high in (("image_quality", 100), ("prelabel_threshold", 1)):
         if not 0 <= values["annotation"][key] <= high:
             raise ProjectConfigError(f"{source}: [annotation] {key} must lie in [0, {high}]")
+    if values["stop"]["min_gain"] < 0:
+        raise ProjectConfigError(f"{source}: [stop] min_gain must be >= 0")
     if not 0 <= values["stop"]["target_map50_95"] <= 1:
         raise ProjectConfigError(f"{source}: [stop] target_map50_95 must lie in [0, 1]")
     from al_object_detection.strategies import StrategyConfigError, build_sampler

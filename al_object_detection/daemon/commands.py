@@ -1,4 +1,4 @@
-"""The daemon's ``alod`` commands: run, ingest, status, logs, override, install-service."""
+"""The daemon's ``alod`` commands: run, ingest, status, logs, override, install-service, report."""
 
 from __future__ import annotations
 
@@ -66,6 +66,15 @@ def add_daemon_commands(commands: Any) -> None:
     install.add_argument("--credentials-dir", type=Path, default=Path("/etc/alod/credentials"))
     install.add_argument("--print", action="store_true", help="print the unit, write nothing")
     install.set_defaults(handler=_install)
+
+    report = commands.add_parser(
+        "report", parents=[config], help="write a round's report: one self-contained HTML file"
+    )
+    report.add_argument("--round", type=int, default=None, help="default: the last evaluated")
+    report.add_argument(
+        "--out", type=Path, default=None, help="default: <state_dir>/reports/round-NNN.html"
+    )
+    report.set_defaults(handler=_report)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -143,6 +152,14 @@ def _override(args: argparse.Namespace) -> int:
         force=args.force,
     )
     print(message)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from al_object_detection.daemon.settings import load_config
+    from al_object_detection.report.build import write_project_report
+
+    print(write_project_report(load_config(args.config).project, args.round, out=args.out))
     return 0
 
 

@@ -4,10 +4,7 @@ Each call of :meth:`Engine.step` does the work of the current round's state thro
 step functions and fires the trigger it returns, in one transaction with what it produced.
 External side effects (an annotation batch submitted, labels imported, a model trained) are
 recorded as intents with a deterministic key before they happen and checked before they are
-repeated, so a crash at any instant resumes without duplicating any of them. A round owns one
-annotation batch for its whole life: retries and restarts reattach to it. An annotation server
-that refuses the credentials is no failure of the round: it waits for an operator
-(:attr:`Engine.waiting_for`), trying again with backoff, and resumes once they are fixed.
+repeated, so a crash at any instant resumes without duplicating any of them.
 """
 
 from __future__ import annotations
@@ -21,18 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from al_object_detection.adapters.annotation import (
-    AnnotationCredentialsError,
-    AnnotationNotReady,
-    AnnotationServerUnavailable,
-)
+from al_object_detection.adapters.annotation import AnnotationNotReady, AnnotationServerUnavailable
 from al_object_detection.states import machine as m
 from al_object_detection.states import steps
 from al_object_detection.states.store import Round, RoundStore
 
 WAIT = "wait"
-#: An operator wait tries again after poll_interval_s * 2**n, n capped here.
-MAX_BACKOFF_DOUBLINGS = 4
 
 
 @dataclass(frozen=True)
@@ -42,6 +33,8 @@ class StopRules:
     max_rounds: int = 3
     label_budget: int | None = None
     target_map50_95: float | None = None
+    min_gain: float | None = None  # predicted mAP50-95 gain of the next round, see report/
+    min_gain_per: str = "round"  # or "1000s": per 1,000 s of annotation
 
 
 @dataclass(frozen=True)
@@ -59,6 +52,9 @@ class Plan:
     max_attempts: int = 3
     poll_interval_s: float = 30.0
     stop: StopRules = field(default_factory=StopRules)
+    budget_unit: str = "images"  # or "boxes" (predicted) or "seconds" (the cost model)
+    # called with each round once it is evaluated; a failure is logged, never fails the round
+    after_evaluated: Callable[[Round], None] | None = None
 
 
 class RoundFailed(RuntimeError):
@@ -84,16 +80,8 @@ class Engine:
         *,
         actor: str = "engine",
         log: Callable[[str], None] = print,
-        log_error: Callable[[str], None] | None = None,
     ) -> None:
         self.store, self.ctx, self.plan, self.actor, self.log = store, ctx, plan, actor, log
-        self.log_error = log_error or log
-        #: Why the round waits for an operator (refused credentials), or None.
-        self.waiting_for: str | None = None
-        #: Which stop rule ended the project, once one holds.
-        self.stop_reason: str | None = None
-        self._refusals = 0
-        self._retry_at = 0.0
         self._handlers: dict[str, Callable[[Round], tuple[str, dict[str, Any]]]] = {
             m.PENDING: self._pending,
             m.PREDICTING: self._predicting,
@@ -119,8 +107,7 @@ class Engine:
         """Do the current state's work once and persist the outcome."""
         current = self.store.current()
         if current is None or current.state == m.COMPLETED:
-            self.stop_reason = self._stop_reason(current)
-            if self.stop_reason is not None:
+            if self._should_stop(current):
                 return StepResult("done", current)  # type: ignore[arg-type]
             index = 0 if current is None else current.round + 1
             opened = self.store.open_round(index, self._budget_for(index), actor=self.actor)
@@ -129,26 +116,19 @@ class Engine:
             return StepResult("done", current)
         if current.state == m.FAILED:
             return self._retry(current)
-        if self.waiting_for is not None and time.monotonic() < self._retry_at:
-            return StepResult(WAIT, current)  # backing off: credentials are still refused
         steps.use_latest_model(self.ctx, [r.model_path for r in self.store.rounds()])
         handler = self._handlers[current.state]
         began = time.monotonic()
         try:
             trigger, updates = handler(current)
-        except AnnotationCredentialsError as error:
-            return self._wait_for_operator(current, error)
         except (AnnotationServerUnavailable, AnnotationNotReady) as error:
             self.log(f"round {current.round}: {current.state}: {error}; trying again later")
             return StepResult(WAIT, current)
         except Exception as error:  # noqa: BLE001 -- every step failure is recorded, never lost
             reason = f"{type(error).__name__}: {error}"
-            self.log_error(f"round {current.round}: {current.state} failed: {reason}")
+            self.log(f"round {current.round}: {current.state} failed: {reason}")
             failed = self.store.fire(current.round, "fail", actor=self.actor, reason=reason)
             return StepResult("fail", failed)
-        if self.waiting_for is not None:
-            self.log(f"round {current.round}: the annotation server accepts us again; resuming")
-            self.waiting_for, self._refusals = None, 0
         if trigger == WAIT:
             return StepResult(WAIT, current)
         after = self.store.fire(
@@ -156,23 +136,16 @@ class Engine:
         )
         seconds = time.monotonic() - began
         self.log(f"round {current.round}: {current.state} -> {after.state} ({seconds:.1f} s)")
+        if trigger == "evaluated" and self.plan.after_evaluated is not None:
+            self._after_evaluated(after)
         return StepResult(trigger, after)
 
-    def _wait_for_operator(self, current: Round, error: Exception) -> StepResult:
-        """Refused credentials: no attempt is spent; try again later, backing off."""
-        doublings = min(self._refusals, MAX_BACKOFF_DOUBLINGS)
-        delay = self.plan.poll_interval_s * 2**doublings
-        self._refusals += 1
-        self._retry_at = time.monotonic() + delay
-        reason = f"the annotation server refused the credentials: {error}"
-        if reason != self.waiting_for:
-            self.log_error(
-                f"round {current.round}: {current.state}: waiting for an operator: {reason}; "
-                "fix them (.env, $CREDENTIALS_DIRECTORY or the environment): the round "
-                "resumes by itself"
-            )
-        self.waiting_for = reason
-        return StepResult(WAIT, current)
+    def _after_evaluated(self, evaluated: Round) -> None:
+        assert self.plan.after_evaluated is not None
+        try:
+            self.plan.after_evaluated(evaluated)
+        except Exception as error:  # noqa: BLE001 -- the round is done; its report is extra
+            self.log(f"round {evaluated.round}: report failed: {type(error).__name__}: {error}")
 
     def _retry(self, current: Round) -> StepResult:
         if current.attempt >= self.plan.max_attempts:
@@ -215,18 +188,47 @@ class Engine:
             detector = self._round_detector(current)
             pool = steps.selection_pool(self.ctx, pool_ids, detector=detector)
             sampler = self.plan.sampler
-        chosen = sampler.choose(pool, current.budget, rng=rng)
-        wanted = min(current.budget, len(pool_ids))
-        if len(chosen) < wanted:
-            raise ValueError(
-                f"strategy {sampler} returned {len(chosen)} picks, {wanted} were asked"
-            )
+        if self._in_images(current.round):
+            chosen = sampler.choose(pool, current.budget, rng=rng)
+            wanted = min(current.budget, len(pool_ids))
+            if len(chosen) < wanted:
+                raise ValueError(
+                    f"strategy {sampler} returned {len(chosen)} picks, {wanted} were asked"
+                )
+        else:
+            chosen = self._choose_in_unit(current, sampler, pool, rng)
         picked = [str(pool_ids[i]) for i in chosen.positions]
+        self._record_picks(current, picked, chosen)
         self.log(f"round {current.round}: picked {len(picked)} of {len(pool_ids)} with {sampler}")
         names = [Path(p).name for p in self.ctx.store.filepaths(picked[:5])]
         for name, reason in zip(names, chosen.reasons, strict=False):
             self.log(f"  {name}: {reason}")
         return "sampled", {"picked": picked}
+
+    def _choose_in_unit(
+        self, current: Round, sampler: Any, pool: Any, rng: np.random.Generator
+    ) -> Any:
+        """Picks that fill the round's budget in boxes or seconds (a prefix of the ranking)."""
+        from al_object_detection.report.unit_costs import image_costs
+        from al_object_detection.strategies.budget import choose_within
+
+        unit = self.plan.budget_unit
+        costs = image_costs(self.ctx.store, list(pool.sample_ids), unit, self.ctx.workdir)
+        chosen = choose_within(
+            sampler, pool, float(current.budget), costs, rng=rng, max_count=self._images_left()
+        )
+        spent = float(costs[chosen.positions].sum())
+        self.log(f"round {current.round}: {len(chosen)} images, {spent:.1f} of "
+                 f"{current.budget} {unit}")  # fmt: skip
+        return chosen
+
+    def _record_picks(self, current: Round, picked: list[str], chosen: Any) -> None:
+        """Keep each pick's reason and score in the state file (the round report shows them)."""
+        key = f"picks:{self.plan.project}:r{current.round}:a{current.attempt}"
+        scores = [None if np.isnan(s) else float(s) for s in chosen.scores.tolist()]
+        payload = {"ids": picked, "reasons": list(chosen.reasons), "scores": scores}
+        if self.store.intent(key, round_index=current.round, kind="picks", payload=payload) is None:
+            self.store.complete_intent(key, len(picked))
 
     def _annotating(self, current: Round) -> tuple[str, dict[str, Any]]:
         handle = self._submitted(current)
@@ -276,9 +278,8 @@ class Engine:
         return self.ctx.detector
 
     def _submitted(self, current: Round) -> str:
-        """The round's annotation handle, submitting exactly once per round: a retried or
-        overridden attempt reattaches to the batch (and the human work) already there."""
-        key = f"{self.plan.project}-r{current.round}"
+        """The annotation handle of this round's attempt, submitting exactly once."""
+        key = f"{self.plan.project}-r{current.round}-a{current.attempt}"
         picked = current.picked or []
         handle = self.store.intent(key, round_index=current.round, kind="annotate", payload=picked)
         if handle is None:
@@ -305,23 +306,52 @@ class Engine:
         budget = self.plan.budget
         if round_index == 0 and self.plan.bootstrap_size:
             budget = self.plan.bootstrap_size
-        if self.plan.stop.label_budget is not None:
-            remaining = self.plan.stop.label_budget - self.ctx.store.counts()["labeled"]
-            budget = max(0, min(budget, remaining))
+        left = self._images_left()
+        if left is not None and self._in_images(round_index):
+            budget = max(0, min(budget, left))
         return budget
 
-    def _stop_reason(self, last: Round | None) -> str | None:
-        """Which stop rule holds after ``last`` (None: open the next round)."""
-        if last is None:
+    def _in_images(self, round_index: int) -> bool:
+        """Whether the round's budget counts images (a random round 0 always does)."""
+        bootstrap = round_index == 0 and self.plan.bootstrap == "random"
+        return bootstrap or self.plan.budget_unit == "images"
+
+    def _images_left(self) -> int | None:
+        """Images the label budget still allows (None: no label budget)."""
+        if self.plan.stop.label_budget is None:
             return None
+        return max(0, self.plan.stop.label_budget - self.ctx.store.counts()["labeled"])
+
+    def _gain_too_small(self) -> str | None:
+        """The ``min_gain`` rule: the learning curve's predicted gain of one more round."""
+        from al_object_detection.report.stopping import curve_points, decide, next_round_images
+
+        rules = self.plan.stop
+        assert rules.min_gain is not None
+        points = curve_points(self.store)
+        images = self.plan.budget if self.plan.budget_unit == "images" else None
+        decision = decide(
+            points, min_gain=rules.min_gain, per=rules.min_gain_per,
+            next_images=next_round_images(points, images),
+        )  # fmt: skip
+        self.log(f"stop rule min_gain: {decision.reason}")
+        return f"min_gain: {decision.reason}" if decision.stop else None
+
+    def _should_stop(self, last: Round | None) -> bool:
+        if last is None:
+            return False
         rules = self.plan.stop
         if last.round >= rules.max_rounds:
-            return f"max_rounds {rules.max_rounds} reached"
-        labeled = self.ctx.store.counts()["labeled"]
-        if rules.label_budget is not None and labeled >= rules.label_budget:
-            return f"label_budget {rules.label_budget} reached ({labeled} labeled)"
+            return True
+        if (
+            rules.label_budget is not None
+            and self.ctx.store.counts()["labeled"] >= rules.label_budget
+        ):
+            return True
         reached = (last.metrics or {}).get("map50_95")
         target = rules.target_map50_95
         if target is not None and reached is not None and reached >= target:
-            return f"target_map50_95 {target} reached ({reached:.3f})"
-        return None if self.ctx.store.ids("pool") else "the pool is empty"
+            return True
+        if rules.min_gain is not None and self._gain_too_small() is not None:
+            return True
+        return not self.ctx.store.ids("pool")

@@ -1,0 +1,166 @@
+"""Write a round's report: collect its record, fit the curve and the costs, render, save the view.
+
+``write_report`` serves ``alod report`` and the daemon alike; ``after_evaluated_hook`` is what
+the engine calls once a round is evaluated, and it never lets a report failure reach the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from al_object_detection.project import ProjectConfig
+from al_object_detection.report.charts import learning_curve_uri
+from al_object_detection.report.page import PageData, render_page, write_page
+from al_object_detection.report.records import (
+    collect_record,
+    cost_model,
+    load_record,
+    save_record,
+)
+from al_object_detection.report.stopping import (
+    PER_ROUND,
+    StopDecision,
+    curve_points,
+    decide,
+    next_round_images,
+)
+from al_object_detection.report.thumbnails import thumbnail_uri
+from al_object_detection.report.unit_costs import reports_dir
+from al_object_detection.report.views import save_picks_view, view_name
+from al_object_detection.states import machine as m
+from al_object_detection.states.store import Round, RoundStore, now
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the report needs from the project config."""
+
+    project: str
+    reports_dir: Path
+    budget_images: int | None = None  # the next round's size when the budget is in images
+    min_gain: float | None = None
+    min_gain_per: str = PER_ROUND
+
+
+def report_path(reports_dir: Path, round_index: int) -> Path:
+    """Where round ``round_index``'s page is written by default."""
+    return reports_dir / f"round-{round_index:03d}.html"
+
+
+def write_report(
+    store: Any,
+    rounds: RoundStore,
+    settings: ReportSettings,
+    round_index: int | None = None,
+    *,
+    out: Path | None = None,
+) -> Path:
+    """Write the report of ``round_index`` (default: the last evaluated round); its path."""
+    evaluated = [r for r in rounds.rounds() if r.state == m.COMPLETED and r.metrics]
+    if round_index is None:
+        if not evaluated:
+            raise ValueError("no evaluated round yet: the report needs one")
+        round_index = evaluated[-1].round
+    if round_index not in {r.round for r in evaluated}:
+        known = ", ".join(str(r.round) for r in evaluated) or "none"
+        raise ValueError(f"round {round_index} has not been evaluated (evaluated: {known})")
+    records = [
+        ensure_record(store, rounds, settings.reports_dir, r.round)
+        for r in evaluated
+        if r.round <= round_index
+    ]
+    points = curve_points(rounds, up_to=round_index)
+    decision = _decision(points, settings)
+    current = records[-1]
+    name = save_picks_view(store.dataset, round_index, [p["id"] for p in current["picks"]])
+    page = PageData(
+        project=settings.project,
+        round=round_index,
+        generated_at=now(),
+        records=records,
+        chart_uri=learning_curve_uri(
+            [r["labeled_images"] for r in records],
+            [r["labeled_boxes"] for r in records],
+            [r["metrics"].get("map50") for r in records],
+            [r["metrics"].get("map50_95") for r in records],
+            decision.forecast if decision else None,
+        ),
+        thumbnails={
+            p["id"]: thumbnail_uri(p["filepath"], p["labels"], p["prelabels"])
+            for p in current["picks"]
+        },
+        cost_model=cost_model(records),
+        decision=decision,
+        min_gain=settings.min_gain,
+        view_name=name,
+    )
+    path = out or report_path(settings.reports_dir, round_index)
+    write_page(path, render_page(page))
+    return path
+
+
+def ensure_record(
+    store: Any, rounds: RoundStore, reports_dir: Path, round_index: int
+) -> dict[str, Any]:
+    """The saved record of a round, collected and saved now if there is none."""
+    record = load_record(reports_dir, round_index)
+    if record is None:
+        save_record(reports_dir, collect_record(store, rounds, round_index))
+        record = load_record(reports_dir, round_index)
+        assert record is not None
+    return record
+
+
+def after_evaluated_hook(
+    store: Any, rounds: RoundStore, settings: ReportSettings, log: Callable[[str], None]
+) -> Callable[[Round], None]:
+    """The engine's call after each evaluated round: record it, then write its report."""
+
+    def hook(evaluated: Round) -> None:
+        save_record(settings.reports_dir, collect_record(store, rounds, evaluated.round))
+        path = write_report(store, rounds, settings, evaluated.round)
+        log(f"round {evaluated.round}: report {path} (FiftyOne view {view_name(evaluated.round)})")
+
+    return hook
+
+
+def _decision(points: list[Any], settings: ReportSettings) -> StopDecision | None:
+    if len(points) < 2:
+        return None
+    next_images = next_round_images(points, settings.budget_images)
+    return decide(
+        points, min_gain=settings.min_gain or 0.0, per=settings.min_gain_per,
+        next_images=next_images,
+    )  # fmt: skip
+
+
+def settings_for(config: ProjectConfig) -> ReportSettings:
+    """The report settings of a project."""
+    return ReportSettings(
+        project=config.name,
+        reports_dir=reports_dir(config.state_dir),
+        budget_images=config.budget if config.budget_unit == "images" else None,
+        min_gain=config.min_gain,
+        min_gain_per=config.min_gain_per,
+    )
+
+
+def write_project_report(
+    config: ProjectConfig, round_index: int | None = None, *, out: Path | None = None
+) -> Path:
+    """``alod report``: open the project's dataset and state file and write the report."""
+    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+
+    if not config.state_file.exists():
+        raise FileNotFoundError(f"no state file at {config.state_file}: no round has run yet")
+    import_fiftyone(config.database_dir, database_uri=config.database_uri)
+    rounds = RoundStore(config.state_file)
+    try:
+        return write_report(
+            FiftyOneStore.open(config.dataset), rounds, settings_for(config), round_index, out=out
+        )
+    finally:
+        rounds.close()

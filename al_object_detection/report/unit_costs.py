@@ -1,0 +1,57 @@
+"""What each pool image costs in the round's budget unit: 1 image, its boxes, or its seconds.
+
+Boxes are the model's predictions above the pre-label threshold (what the annotators will be
+shown, at most ``max_boxes``); seconds come from the cost model fitted on the rounds so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+from al_object_detection.report.records import cost_model, load_records
+
+
+def image_costs(
+    store: Any,
+    sample_ids: Sequence[str],
+    unit: str,
+    state_dir: Path,
+    prelabels: PrelabelSettings | None = None,
+) -> NDArray[np.float64]:
+    """One cost per image of ``sample_ids``, in ``unit`` (images, boxes or seconds)."""
+    if unit == "images":
+        return np.ones(len(sample_ids))
+    boxes = expected_boxes(store, sample_ids, prelabels or PrelabelSettings())
+    if unit == "boxes":
+        return boxes
+    if unit == "seconds":
+        model = cost_model(load_records(reports_dir(state_dir)))
+        return model.image_seconds(boxes)
+    raise ValueError(f"budget unit {unit!r}; allowed: images, boxes, seconds")
+
+
+def expected_boxes(
+    store: Any, sample_ids: Sequence[str], settings: PrelabelSettings
+) -> NDArray[np.float64]:
+    """Predicted boxes at or above the pre-label threshold, per image (capped)."""
+    field = store.fields.predictions
+    if not store.dataset.has_sample_field(field):
+        return np.zeros(len(sample_ids))
+    view = store.dataset.select(list(sample_ids), ordered=True)
+    confidences = view.values(f"{field}.detections.confidence")
+    counts = [
+        sum(1 for c in (scores or ()) if c is None or c >= settings.min_confidence)
+        for scores in confidences
+    ]
+    return np.minimum(np.asarray(counts, dtype=np.float64), settings.max_boxes)
+
+
+def reports_dir(state_dir: Path) -> Path:
+    """The folder of round records and reports inside a project's state folder."""
+    return state_dir / "reports"
