@@ -4,7 +4,10 @@ Each call of :meth:`Engine.step` does the work of the current round's state thro
 step functions and fires the trigger it returns, in one transaction with what it produced.
 External side effects (an annotation batch submitted, labels imported, a model trained) are
 recorded as intents with a deterministic key before they happen and checked before they are
-repeated, so a crash at any instant resumes without duplicating any of them.
+repeated, so a crash at any instant resumes without duplicating any of them. A round owns one
+annotation batch for its whole life: retries and restarts reattach to it. An annotation server
+that refuses the credentials is no failure of the round: it waits for an operator
+(:attr:`Engine.waiting_for`), trying again with backoff, and resumes once they are fixed.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from al_object_detection.adapters.annotation import AnnotationNotReady, AnnotationServerUnavailable
+from al_object_detection.adapters.annotation import (
+    AnnotationCredentialsError,
+    AnnotationNotReady,
+    AnnotationServerUnavailable,
+)
 from al_object_detection.states import machine as m
 from al_object_detection.states import steps
 from al_object_detection.states.store import Round, RoundStore
 
 WAIT = "wait"
+#: An operator wait tries again after poll_interval_s * 2**n, n capped here.
+MAX_BACKOFF_DOUBLINGS = 4
 
 
 @dataclass(frozen=True)
@@ -80,8 +89,16 @@ class Engine:
         *,
         actor: str = "engine",
         log: Callable[[str], None] = print,
+        log_error: Callable[[str], None] | None = None,
     ) -> None:
         self.store, self.ctx, self.plan, self.actor, self.log = store, ctx, plan, actor, log
+        self.log_error = log_error or log
+        #: Why the round waits for an operator (refused credentials), or None.
+        self.waiting_for: str | None = None
+        #: Which stop rule ended the project, once one holds.
+        self.stop_reason: str | None = None
+        self._refusals = 0
+        self._retry_at = 0.0
         self._handlers: dict[str, Callable[[Round], tuple[str, dict[str, Any]]]] = {
             m.PENDING: self._pending,
             m.PREDICTING: self._predicting,
@@ -107,7 +124,8 @@ class Engine:
         """Do the current state's work once and persist the outcome."""
         current = self.store.current()
         if current is None or current.state == m.COMPLETED:
-            if self._should_stop(current):
+            self.stop_reason = self._stop_reason(current)
+            if self.stop_reason is not None:
                 return StepResult("done", current)  # type: ignore[arg-type]
             index = 0 if current is None else current.round + 1
             opened = self.store.open_round(index, self._budget_for(index), actor=self.actor)
@@ -116,19 +134,26 @@ class Engine:
             return StepResult("done", current)
         if current.state == m.FAILED:
             return self._retry(current)
+        if self.waiting_for is not None and time.monotonic() < self._retry_at:
+            return StepResult(WAIT, current)  # backing off: credentials are still refused
         steps.use_latest_model(self.ctx, [r.model_path for r in self.store.rounds()])
         handler = self._handlers[current.state]
         began = time.monotonic()
         try:
             trigger, updates = handler(current)
+        except AnnotationCredentialsError as error:
+            return self._wait_for_operator(current, error)
         except (AnnotationServerUnavailable, AnnotationNotReady) as error:
             self.log(f"round {current.round}: {current.state}: {error}; trying again later")
             return StepResult(WAIT, current)
         except Exception as error:  # noqa: BLE001 -- every step failure is recorded, never lost
             reason = f"{type(error).__name__}: {error}"
-            self.log(f"round {current.round}: {current.state} failed: {reason}")
+            self.log_error(f"round {current.round}: {current.state} failed: {reason}")
             failed = self.store.fire(current.round, "fail", actor=self.actor, reason=reason)
             return StepResult("fail", failed)
+        if self.waiting_for is not None:
+            self.log(f"round {current.round}: the annotation server accepts us again; resuming")
+            self.waiting_for, self._refusals = None, 0
         if trigger == WAIT:
             return StepResult(WAIT, current)
         after = self.store.fire(
@@ -146,6 +171,22 @@ class Engine:
             self.plan.after_evaluated(evaluated)
         except Exception as error:  # noqa: BLE001 -- the round is done; its report is extra
             self.log(f"round {evaluated.round}: report failed: {type(error).__name__}: {error}")
+
+    def _wait_for_operator(self, current: Round, error: Exception) -> StepResult:
+        """Refused credentials: no attempt is spent; try again later, backing off."""
+        doublings = min(self._refusals, MAX_BACKOFF_DOUBLINGS)
+        delay = self.plan.poll_interval_s * 2**doublings
+        self._refusals += 1
+        self._retry_at = time.monotonic() + delay
+        reason = f"the annotation server refused the credentials: {error}"
+        if reason != self.waiting_for:
+            self.log_error(
+                f"round {current.round}: {current.state}: waiting for an operator: {reason}; "
+                "fix them (.env, $CREDENTIALS_DIRECTORY or the environment): the round "
+                "resumes by itself"
+            )
+        self.waiting_for = reason
+        return StepResult(WAIT, current)
 
     def _retry(self, current: Round) -> StepResult:
         if current.attempt >= self.plan.max_attempts:
@@ -278,8 +319,9 @@ class Engine:
         return self.ctx.detector
 
     def _submitted(self, current: Round) -> str:
-        """The annotation handle of this round's attempt, submitting exactly once."""
-        key = f"{self.plan.project}-r{current.round}-a{current.attempt}"
+        """The round's annotation handle, submitting exactly once per round: a retried or
+        overridden attempt reattaches to the batch (and the human work) already there."""
+        key = f"{self.plan.project}-r{current.round}"
         picked = current.picked or []
         handle = self.store.intent(key, round_index=current.round, kind="annotate", payload=picked)
         if handle is None:
@@ -337,21 +379,20 @@ class Engine:
         self.log(f"stop rule min_gain: {decision.reason}")
         return f"min_gain: {decision.reason}" if decision.stop else None
 
-    def _should_stop(self, last: Round | None) -> bool:
+    def _stop_reason(self, last: Round | None) -> str | None:
+        """Which stop rule holds after ``last`` (None: open the next round)."""
         if last is None:
-            return False
+            return None
         rules = self.plan.stop
         if last.round >= rules.max_rounds:
-            return True
-        if (
-            rules.label_budget is not None
-            and self.ctx.store.counts()["labeled"] >= rules.label_budget
-        ):
-            return True
+            return f"max_rounds {rules.max_rounds} reached"
+        labeled = self.ctx.store.counts()["labeled"]
+        if rules.label_budget is not None and labeled >= rules.label_budget:
+            return f"label_budget {rules.label_budget} reached ({labeled} labeled)"
         reached = (last.metrics or {}).get("map50_95")
         target = rules.target_map50_95
         if target is not None and reached is not None and reached >= target:
-            return True
-        if rules.min_gain is not None and self._gain_too_small() is not None:
-            return True
-        return not self.ctx.store.ids("pool")
+            return f"target_map50_95 {target} reached ({reached:.3f})"
+        if rules.min_gain is not None and (too_small := self._gain_too_small()):
+            return too_small
+        return None if self.ctx.store.ids("pool") else "the pool is empty"
