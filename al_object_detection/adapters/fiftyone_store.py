@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 from al_object_detection.adapters.database import connect_fiftyone
 from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.pool_reader import read_embeddings, read_prediction_arrays
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
 
@@ -182,19 +181,27 @@ class FiftyOneStore:
         self, ids: Sequence[str], n_classes: int
     ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
         """Per-box class scores as CSR arrays, and embeddings, for ``ids`` in order."""
-        return read_prediction_arrays(
-            self.dataset._sample_collection,
-            ids,
-            n_classes,
-            predictions=self.fields.predictions,
-            embedding=self.fields.embedding,
+        view = self.dataset.select(ids, ordered=True)
+        field = self.fields.predictions
+        per_image = view.values(f"{field}.detections.class_scores")
+        counts = np.array([len(boxes or ()) for boxes in per_image], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = [score for boxes in per_image for score in (boxes or ())]
+        scores = np.asarray(rows, dtype=np.float32).reshape(len(rows), n_classes)
+        vectors = view.values(self.fields.embedding)
+        embeddings = (
+            np.stack(vectors).astype(np.float32)
+            if vectors and all(v is not None for v in vectors)
+            else None
         )
+        return scores, offsets, embeddings
 
     def embeddings(self, ids: Sequence[str]) -> NDArray[Any] | None:
         """Embeddings of ``ids`` in order, or None when any is missing."""
-        return read_embeddings(
-            self.dataset._sample_collection, ids, embedding=self.fields.embedding
-        )
+        vectors = self.dataset.select(ids, ordered=True).values(self.fields.embedding)
+        if not vectors or any(v is None for v in vectors):
+            return None
+        return np.stack(vectors).astype(np.float32)
 
     def class_counts(self, split: str = LABELED) -> NDArray[Any]:
         """Ground-truth boxes per class in one split."""
