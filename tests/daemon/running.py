@@ -17,7 +17,9 @@ from typing import Any
 class RunningDaemon:
     """Starts ``alod run``; reads its JSON lines from a file and its sd_notify datagrams."""
 
-    def __init__(self, config: Path, log: Path, *, watchdog_s: float | None = None) -> None:
+    def __init__(
+        self, config: Path, log: Path, *, watchdog_s: float | None = None, cwd: Path | None = None
+    ) -> None:
         self.log = log
         self.notify_path = log.with_suffix(".sock")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -33,7 +35,11 @@ class RunningDaemon:
         command = [sys.executable, "-m", "al_object_detection.daemon.cli", "run"]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [*command, "--config", str(config)], stdout=out, stderr=subprocess.STDOUT, env=env
+                [*command, "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,  # where its .env is read from
             )
 
     def events(self) -> list[dict[str, Any]]:

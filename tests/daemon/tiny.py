@@ -44,8 +44,10 @@ def write_project(
     bootstrap_size: int = 6,
     poll_interval_s: float = 0.2,
     daemon: dict[str, Any] | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
-    """Write ``alod.toml`` (and the detector's TOML) for ``dataset`` under ``root``."""
+    """Write ``alod.toml`` (and the detector's TOML) for ``dataset`` under ``root``;
+    ``sections`` adds or replaces keys of the other sections."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "yolo.toml").write_text(toml_text(TINY_YOLO))
     settings = {
@@ -61,6 +63,8 @@ def write_project(
         "stop": {"max_rounds": rounds},
         "daemon": {**settings, **(daemon or {})},
     }
+    for name, values in (sections or {}).items():
+        config[name] = {**config.get(name, {}), **values}
     path = root / "alod.toml"
     path.write_text(toml_text(config))
     return path
