@@ -89,12 +89,20 @@ def unlabeled_picks(picked: Sequence[str], labels: Mapping[str, Any]) -> list[st
 
 
 def selection_pool(
-    ctx: RoundContext, sample_ids: Sequence[str], *, detector: Detector | None = None
+    ctx: RoundContext,
+    sample_ids: Sequence[str],
+    *,
+    detector: Detector | None = None,
+    class_ap: Mapping[str, float] | None = None,
 ) -> Pool:
-    """What a sampler sees: the pool's scores and embeddings, and the labeled set's."""
+    """What a sampler sees: the pool's scores and embeddings, the labeled set's, and the last
+    evaluation's AP per class (``class_ap``, by class name)."""
     from al_object_detection.strategies import Pool
 
     detector = detector or ctx.detector
+    ap = None
+    if class_ap:
+        ap = np.array([class_ap.get(name, np.nan) for name in detector.classes], dtype=float)
     scores, offsets, embeddings = ctx.store.prediction_arrays(sample_ids, len(detector.classes))
     labeled = ctx.store.ids("labeled")
     return Pool(
@@ -106,7 +114,21 @@ def selection_pool(
         if labeled and embeddings is not None
         else None,
         labeled_class_counts=_class_counts_for(ctx, detector),
+        class_ap=ap,
     )
+
+
+def last_class_ap(rounds: Sequence[Any]) -> dict[str, float]:
+    """mAP50-95 per class of the latest evaluated round (validation split), or nothing."""
+    for past in reversed(rounds):
+        per_class = (past.metrics or {}).get("per_class")
+        if per_class:
+            return {
+                name: float(values["map50_95"])
+                for name, values in per_class.items()
+                if values.get("map50_95") is not None and not np.isnan(values["map50_95"])
+            }
+    return {}
 
 
 def annotate(ctx: RoundContext, key: str, sample_ids: Sequence[str], *, round_index: int) -> int:

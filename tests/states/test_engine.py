@@ -77,6 +77,18 @@ def test_rounds_run_to_completion_with_the_bootstrap_path(
 
 
 @pytest.mark.slow
+def test_random_picks_run_no_pool_prediction(store: FiftyOneStore, tmp_path: Path) -> None:
+    al = learner(store, tmp_path, sampler=RandomSampler())
+    rounds = al.run_active_learning()
+    assert [r.state for r in rounds] == [m.COMPLETED, m.COMPLETED]
+    assert store.counts()["labeled"] == 10
+    path1 = [t.to_state for t in al.rounds.transitions(1)]
+    assert path1[:3] == [m.PENDING, m.PREDICTING, m.SAMPLING]
+    train_side = store.dataset.match({"al_split": {"$ne": "val"}})
+    assert set(train_side.values("prediction_model")) == {None}  # only val was predicted
+
+
+@pytest.mark.slow
 def test_from_cache_resumes_and_a_finished_run_stays_finished(
     store: FiftyOneStore, tmp_path: Path
 ) -> None:
