@@ -18,11 +18,7 @@ DONE_WHEN = ("completed", "acceptance")
 BOOTSTRAPS = ("random", "model", "zero_shot")
 BUDGET_UNITS = ("images", "boxes", "seconds")
 GAIN_UNITS = ("round", "1000s")
-DEFAULT_STRATEGY: dict[str, Any] = {
-    "name": "two_stage",
-    "first": {"name": "uncertainty", "method": "binary_entropy", "aggregation": "mean"},
-    "second": {"name": "diversity", "method": "kcenter"},
-}
+DEFAULT_STRATEGY: dict[str, Any] = {"name": "budget_aware"}  # see strategies/budget_aware.py
 
 # section -> key -> (types, default)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {

@@ -30,7 +30,7 @@ def test_minimal_config_gets_defaults_and_relative_paths() -> None:
     assert (config.backend, config.budget, config.max_rounds) == ("oracle", 32, 3)
     assert config.label_budget is None
     assert config.target_map50_95 is None
-    assert config.strategy["name"] == "two_stage"
+    assert config.strategy["name"] == "budget_aware"
 
 
 def test_a_missing_dataset_is_created_only_when_the_config_says_so() -> None:

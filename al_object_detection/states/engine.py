@@ -209,6 +209,9 @@ class Engine:
         pool = self.ctx.store.ids("pool")
         if not pool:
             raise ValueError("the pool is empty: add images before the next round")
+        if not self._needs_predictions(current):
+            self.log(f"round {current.round}: {self.plan.sampler} needs no predictions; none made")
+            return "predicted", {}
         labeled = self.ctx.store.ids("labeled")  # their embeddings count for diversity
         detector = self._round_detector(current)
         n = steps.predict(self.ctx, pool + labeled, detector=detector, only_stale=True)
@@ -225,9 +228,12 @@ class Engine:
             from al_object_detection.strategies import RandomSampler
 
             pool, sampler = steps.ids_only_pool(pool_ids), RandomSampler()
+        elif not self._needs_predictions(current):
+            pool, sampler = steps.ids_only_pool(pool_ids), self.plan.sampler
         else:
             detector = self._round_detector(current)
-            pool = steps.selection_pool(self.ctx, pool_ids, detector=detector)
+            class_ap = steps.last_class_ap(self.store.rounds())
+            pool = steps.selection_pool(self.ctx, pool_ids, detector=detector, class_ap=class_ap)
             sampler = self.plan.sampler
         if self._in_images(current.round):
             chosen = sampler.choose(pool, current.budget, rng=rng)
@@ -309,6 +315,10 @@ class Engine:
             f"mAP50-95 {metrics.map50_95:.3f}"
         )
         return "evaluated", {"metrics": {**metrics.as_dict(), "labeled": labeled}}
+
+    def _needs_predictions(self, current: Round) -> bool:
+        """Whether this round's picks read model output (random picks do not)."""
+        return self.plan.sampler.needs_predictions
 
     def _round_detector(self, current: Round) -> Any:
         """The zero-shot detector in a zero-shot round 0, else the trained detector."""
