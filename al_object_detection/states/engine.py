@@ -317,8 +317,8 @@ class Engine:
         return "evaluated", {"metrics": {**metrics.as_dict(), "labeled": labeled}}
 
     def _needs_predictions(self, current: Round) -> bool:
-        """Whether this round's picks read model output (random picks do not)."""
-        return self.plan.sampler.needs_predictions
+        """Whether this round's picks read model output (random picks by image do not)."""
+        return self.plan.sampler.needs_predictions or not self._in_images(current.round)
 
     def _round_detector(self, current: Round) -> Any:
         """The zero-shot detector in a zero-shot round 0, else the trained detector."""
