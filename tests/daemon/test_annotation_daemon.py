@@ -5,6 +5,7 @@ submits the batch: the pre-labels must arrive all the same. Then the faults a re
 showed: an upload refused (no empty task stays), a rotated password (the round waits for an
 operator, no attempt spent, and resumes on the SAME task once ``.env`` is fixed), an operator's
 ``retry`` after a failed poll (it reattaches to the same task), and the human's edits imported.
+The same first run with a real Label Studio: its tasks carry the pre-labels as predictions.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from al_object_detection.daemon.status import collect_status, render_status
 from al_object_detection.states.store import RoundStore
 from tests.adapters.annotation.cvat_human import CvatHuman
 from tests.adapters.annotation.fake_cvat import FakeCvat
+from tests.adapters.annotation.label_studio_server import label_studio_venv, new_server
 
 from .running import RunningDaemon
 from .tiny import load_shapes, write_project
@@ -61,20 +63,25 @@ def fake_cvat() -> Any:
     server.stop()
 
 
-def test_a_cvat_round_survives_refusals_and_keeps_the_human_s_work(
-    tmp_path: Path, fresh_dataset: str, shapes_dir: Path, tiny_weights: Path, fake_cvat: FakeCvat
-) -> None:
-    load_shapes(fresh_dataset, shapes_dir)
+def project_sections(backend: str, weights: Path) -> dict[str, dict[str, Any]]:
+    """Round 0 picked by the model (so the worker predicts first), pre-labels of any score."""
     annotation = {
-        "backend": "cvat", "max_attempts": 2, "prelabel_threshold": 0.0, "task_size": 4,
+        "backend": backend, "max_attempts": 2, "prelabel_threshold": 0.0, "task_size": 4,
         "job_size": 2,
     }  # fmt: skip
-    sections = {
-        "detector": {"model": str(tiny_weights)},
+    return {
+        "detector": {"model": str(weights)},
         "sampling": {"bootstrap": "model", "budget": 4, "bootstrap_size": 4},
         "annotation": annotation,
         "stop": {"max_rounds": 0},
     }
+
+
+def test_a_cvat_round_survives_refusals_and_keeps_the_human_s_work(
+    tmp_path: Path, fresh_dataset: str, shapes_dir: Path, tiny_weights: Path, fake_cvat: FakeCvat
+) -> None:
+    load_shapes(fresh_dataset, shapes_dir)
+    sections = project_sections("cvat", tiny_weights)
     config = write_project(tmp_path, fresh_dataset, sections=sections)
     state_file = tmp_path / "state" / "tiny.sqlite"
     write_env(tmp_path, fake_cvat.url, FIRST_PASSWORD)
@@ -150,3 +157,44 @@ def _status_with_error(config: Path) -> dict[str, Any] | None:
     status = collect_status(load_config(config))
     error = status["last_error"] or ""
     return status if error.startswith("waiting for operator") else None
+
+
+def test_label_studio_gets_the_pre_labels_in_the_first_uninterrupted_run(
+    tmp_path: Path, fresh_dataset: str, tiny_weights: Path
+) -> None:
+    import requests
+
+    from al_object_detection.data.shapes import make_shapes
+
+    (tmp_path / "ls").mkdir()
+    server = new_server(label_studio_venv(), tmp_path / "ls")
+    server.start()
+    try:
+        store = FiftyOneStore.open(fresh_dataset, create=True)
+        store.add(make_shapes(server.document_root / "shapes", n_images=16, image_size=64))
+        sections = project_sections("labelstudio", tiny_weights)
+        config = write_project(tmp_path, fresh_dataset, sections=sections)
+        (tmp_path / ".env").write_text(
+            f"FIFTYONE_LABELSTUDIO_URL={server.url}\n"
+            f"FIFTYONE_LABELSTUDIO_API_KEY={server.token}\n"
+            f"LOCAL_FILES_DOCUMENT_ROOT={server.document_root}\n"
+        )
+        daemon = RunningDaemon(config, tmp_path / "run.log", cwd=tmp_path)
+        try:
+            submitted = daemon.event("label_studio_batch_submitted", timeout_s=300)
+            assert daemon.stop() == 0
+        finally:
+            daemon.close()
+        params: dict[str, Any] = {"project": submitted["project_id"], "fields": "all"}
+        tasks = requests.get(
+            f"{server.url}/api/tasks",
+            params={**params, "page_size": 100},
+            headers={"Authorization": f"Token {server.token}"},
+            timeout=10,
+        ).json()["tasks"]
+        picked = [task["data"]["sample_id"] for task in tasks]
+        boxes = sum(len(p["result"]) for task in tasks for p in task["predictions"])
+        assert len(picked) == 4
+        assert boxes == expected_prelabels(fresh_dataset, picked) > 0
+    finally:
+        server.stop()
