@@ -7,8 +7,10 @@ The rule here: with ``L`` labeled images and ``C`` classes, a share
 to uncertainty + diversity (class-aware uncertainty shortlists ``candidates_factor`` times the
 budget, TypiClust picks typical images of uncovered clusters among them). So below
 ``images_per_class`` labeled images per class it is pure TypiClust, above twice that pure
-uncertainty + diversity, and in between a linear blend. The default threshold is the
-crossover measured by ``bench/label_efficiency.py`` (its ``crossover`` output).
+uncertainty + diversity, and in between a linear blend. The default, 10 images per class,
+follows the low-budget regime of the paper (a few to tens of examples per class) and is not
+yet measured on detection data: ``bench/label_efficiency.py`` prints the typiclust -
+class_aware gap per budget, and where it changes sign is the crossover to set here.
 """
 
 from __future__ import annotations
