@@ -90,9 +90,10 @@ class Engine:
         actor: str = "engine",
         log: Callable[[str], None] = print,
         log_error: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store, self.ctx, self.plan, self.actor, self.log = store, ctx, plan, actor, log
-        self.log_error = log_error or log
+        self.log_error, self._clock = log_error or log, clock
         #: Why the round waits for an operator (refused credentials), or None.
         self.waiting_for: str | None = None
         #: Which stop rule ended the project, once one holds.
@@ -134,7 +135,7 @@ class Engine:
             return StepResult("done", current)
         if current.state == m.FAILED:
             return self._retry(current)
-        if self.waiting_for is not None and time.monotonic() < self._retry_at:
+        if self.waiting_for is not None and self._clock() < self._retry_at:
             return StepResult(WAIT, current)  # backing off: credentials are still refused
         steps.use_latest_model(self.ctx, [r.model_path for r in self.store.rounds()])
         handler = self._handlers[current.state]
@@ -177,7 +178,7 @@ class Engine:
         doublings = min(self._refusals, MAX_BACKOFF_DOUBLINGS)
         delay = self.plan.poll_interval_s * 2**doublings
         self._refusals += 1
-        self._retry_at = time.monotonic() + delay
+        self._retry_at = self._clock() + delay
         reason = f"the annotation server refused the credentials: {error}"
         if reason != self.waiting_for:
             self.log_error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,33 @@ def test_handles_are_json_a_new_process_can_read() -> None:
         CvatHandle.loads(studio.dumps())
     with pytest.raises(AnnotationConfigError, match="not a Label Studio handle"):
         LabelStudioHandle.loads("not json")
+
+
+def test_annotation_server_settings_come_from_alod_toml() -> None:
+    from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+    from al_object_detection.project import ProjectConfigError, parse_project_config
+
+    base: dict[str, Any] = {
+        "project": {"name": "p"}, "dataset": {"name": "d"}, "detector": {"model": "yolov8n.yaml"},
+    }  # fmt: skip
+    knobs = {
+        "backend": "cvat", "done_when": "acceptance", "task_size": 200, "job_size": 20,
+        "image_quality": 80, "prelabel_threshold": 0.4, "prelabel_max_boxes": 30,
+    }  # fmt: skip
+    config = parse_project_config({**base, "annotation": knobs})
+    assert config.annotator_options() == {
+        "prelabels": PrelabelSettings(min_confidence=0.4, max_boxes=30),
+        "done_when": "acceptance", "task_size": 200, "job_size": 20, "image_quality": 80,
+    }  # fmt: skip
+    studio = parse_project_config({**base, "annotation": {"backend": "labelstudio"}})
+    assert studio.annotator_options() == {"prelabels": PrelabelSettings()}
+    assert parse_project_config(base).annotator_options() == {}
+    for wrong, message in (
+        ({"done_when": "review"}, "done_when = 'review'; allowed: completed, acceptance"),
+        ({"job_size": 0}, "job_size must be >= 1"),
+        ({"image_quality": 101}, r"image_quality must lie in \[0, 100\]"),
+        ({"prelabel_threshold": 1.5}, r"prelabel_threshold must lie in \[0, 1\]"),
+        ({"task_size": "big"}, "task_size = 'big' must be an integer"),
+    ):
+        with pytest.raises(ProjectConfigError, match=message):
+            parse_project_config({**base, "annotation": {**knobs, **wrong}})
