@@ -44,9 +44,12 @@ def build_engine(
     annotator = build_annotator(config.backend, store, config.annotator_options())
     ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
     from al_object_detection.report.build import after_evaluated_hook, settings_for
+    from al_object_detection.report.unit_costs import cost_function
 
-    hook = after_evaluated_hook(store, rounds, settings_for(config), log)
-    plan = replace(plan, after_evaluated=hook)  # each evaluated round gets its report
+    report = settings_for(config)  # each evaluated round gets its report
+    hook = after_evaluated_hook(store, rounds, report, log)
+    costs = cost_function(store, config.budget_unit, config.state_dir, report.prelabels)
+    plan = replace(plan, after_evaluated=hook, unit_costs=costs)
     return Engine(rounds, ctx, plan, actor=actor, log=log, log_error=log_error)
 
 

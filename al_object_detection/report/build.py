@@ -7,10 +7,11 @@ the engine calls once a round is evaluated, and it never lets a report failure r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
 from al_object_detection.project import ProjectConfig
 from al_object_detection.report.charts import learning_curve_uri
 from al_object_detection.report.page import PageData, render_page, write_page
@@ -43,6 +44,7 @@ class ReportSettings:
     budget_images: int | None = None  # the next round's size when the budget is in images
     min_gain: float | None = None
     min_gain_per: str = PER_ROUND
+    prelabels: PrelabelSettings = field(default_factory=PrelabelSettings)  # what was shown
 
 
 def report_path(reports_dir: Path, round_index: int) -> Path:
@@ -68,9 +70,7 @@ def write_report(
         known = ", ".join(str(r.round) for r in evaluated) or "none"
         raise ValueError(f"round {round_index} has not been evaluated (evaluated: {known})")
     records = [
-        ensure_record(store, rounds, settings.reports_dir, r.round)
-        for r in evaluated
-        if r.round <= round_index
+        ensure_record(store, rounds, settings, r.round) for r in evaluated if r.round <= round_index
     ]
     points = curve_points(rounds, up_to=round_index)
     decision = _decision(points, settings)
@@ -103,13 +103,15 @@ def write_report(
 
 
 def ensure_record(
-    store: Any, rounds: RoundStore, reports_dir: Path, round_index: int
+    store: Any, rounds: RoundStore, settings: ReportSettings, round_index: int
 ) -> dict[str, Any]:
     """The saved record of a round, collected and saved now if there is none."""
-    record = load_record(reports_dir, round_index)
+    record = load_record(settings.reports_dir, round_index)
     if record is None:
-        save_record(reports_dir, collect_record(store, rounds, round_index))
-        record = load_record(reports_dir, round_index)
+        save_record(
+            settings.reports_dir, collect_record(store, rounds, round_index, settings.prelabels)
+        )
+        record = load_record(settings.reports_dir, round_index)
         assert record is not None
     return record
 
@@ -120,7 +122,8 @@ def after_evaluated_hook(
     """The engine's call after each evaluated round: record it, then write its report."""
 
     def hook(evaluated: Round) -> None:
-        save_record(settings.reports_dir, collect_record(store, rounds, evaluated.round))
+        record = collect_record(store, rounds, evaluated.round, settings.prelabels)
+        save_record(settings.reports_dir, record)
         path = write_report(store, rounds, settings, evaluated.round)
         log(f"round {evaluated.round}: report {path} (FiftyOne view {view_name(evaluated.round)})")
 
@@ -145,6 +148,16 @@ def settings_for(config: ProjectConfig) -> ReportSettings:
         budget_images=config.budget if config.budget_unit == "images" else None,
         min_gain=config.min_gain,
         min_gain_per=config.min_gain_per,
+        prelabels=prelabel_settings(config),
+    )
+
+
+def prelabel_settings(config: ProjectConfig) -> PrelabelSettings:
+    """The pre-label threshold and cap of the project (the servers' own, or the defaults)."""
+    default, knobs = PrelabelSettings(), config.annotation
+    return PrelabelSettings(
+        min_confidence=float(knobs.get("prelabel_threshold", default.min_confidence)),
+        max_boxes=int(knobs.get("prelabel_max_boxes", default.max_boxes)),
     )
 
 

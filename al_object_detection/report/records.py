@@ -95,8 +95,12 @@ def pick_reasons(rounds: RoundStore, round_index: int) -> dict[str, tuple[str, f
     }
 
 
-def collect_record(store: Any, rounds: RoundStore, round_index: int) -> dict[str, Any]:
-    """Everything the report needs about one evaluated round, read now."""
+def collect_record(
+    store: Any, rounds: RoundStore, round_index: int, threshold: PrelabelSettings
+) -> dict[str, Any]:
+    """Everything the report needs about one evaluated round, read now; pre-labels are the
+    predictions ``threshold`` lets through, as the annotation servers were sent them.
+    """
     current = rounds.get(round_index)
     fields = store.fields
     picked = list(current.picked or [])
@@ -114,7 +118,6 @@ def collect_record(store: Any, rounds: RoundStore, round_index: int) -> dict[str
     later = {r.model_path for r in rounds.rounds() if r.round >= round_index and r.model_path}
     replaced = any(model in later for model in models if model)
     reasons = pick_reasons(rounds, round_index)
-    threshold = PrelabelSettings()
     picks = []
     for i, sample_id in enumerate(ids):
         shown = None if replaced else _prelabels(predictions[i], threshold)

@@ -6,7 +6,7 @@ shown, at most ``max_boxes``); seconds come from the cost model fitted on the ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,17 @@ def image_costs(
         model = cost_model(load_records(reports_dir(state_dir)))
         return model.image_seconds(boxes)
     raise ValueError(f"budget unit {unit!r}; allowed: images, boxes, seconds")
+
+
+def cost_function(
+    store: Any, unit: str, state_dir: Path, prelabels: PrelabelSettings
+) -> Callable[[Sequence[str]], NDArray[np.float64]]:
+    """``image_costs`` for one project, as the engine calls it (sample ids in, costs out)."""
+
+    def costs(sample_ids: Sequence[str]) -> NDArray[np.float64]:
+        return image_costs(store, sample_ids, unit, state_dir, prelabels)
+
+    return costs
 
 
 def expected_boxes(

@@ -64,6 +64,8 @@ class Plan:
     budget_unit: str = "images"  # or "boxes" (predicted) or "seconds" (the cost model)
     # called with each round once it is evaluated; a failure is logged, never fails the round
     after_evaluated: Callable[[Round], None] | None = None
+    # what each pool image costs in budget_unit (by sample id), for budgets not in images
+    unit_costs: Callable[[list[str]], Any] | None = None
 
 
 class RoundFailed(RuntimeError):
@@ -257,11 +259,12 @@ class Engine:
         self, current: Round, sampler: Any, pool: Any, rng: np.random.Generator
     ) -> Any:
         """Picks that fill the round's budget in boxes or seconds (a prefix of the ranking)."""
-        from al_object_detection.report.unit_costs import image_costs
         from al_object_detection.strategies.budget import choose_within
 
         unit = self.plan.budget_unit
-        costs = image_costs(self.ctx.store, list(pool.sample_ids), unit, self.ctx.workdir)
+        if self.plan.unit_costs is None:
+            raise ValueError(f"a budget in {unit} needs the plan's unit_costs (each image's cost)")
+        costs = self.plan.unit_costs(list(pool.sample_ids))
         chosen = choose_within(
             sampler, pool, float(current.budget), costs, rng=rng, max_count=self._images_left()
         )

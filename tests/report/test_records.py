@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.report.build import ReportSettings, write_report
@@ -83,7 +84,7 @@ def test_the_record_counts_each_edit_the_annotators_made(
     store.set_labels(truth, round_index=1)
     finish_round(rounds, 1, "m1", labeled=2)
 
-    record = collect_record(store, rounds, 1)
+    record = collect_record(store, rounds, 1, PrelabelSettings())
     by_id = {p["id"]: p for p in record["picks"]}
     assert by_id[a]["edits"] == {"kept": len(boxes_a), "moved": 0, "relabelled": 0,
                                  "deleted": 1, "added": 0}  # fmt: skip
@@ -116,7 +117,7 @@ def test_prelabels_replaced_by_a_later_model_are_not_reported_as_edits(
     finish_round(rounds, 1, "m1", labeled=2)
     # the next round predicted the labeled set again with round 1's model
     store.dataset.set_values("prediction_model", dict.fromkeys(picked, "m1"), key_field="id")
-    record = collect_record(store, rounds, 1)
+    record = collect_record(store, rounds, 1, PrelabelSettings())
     assert not record["prelabels_available"]
     assert all(p["prelabels"] is None and p["edits"] is None for p in record["picks"])
     assert record["annotation"]["source"] == POLLED

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
 from al_object_detection.assembly import build_engine
 from al_object_detection.daemon.cli import main
 from al_object_detection.project import load_project_config
+from al_object_detection.report.unit_costs import expected_boxes
 from al_object_detection.report.views import view_name
 from tests.daemon.tiny import load_shapes, toml_text, write_project
 from tests.report.pagecheck import check_self_contained
@@ -19,12 +22,13 @@ from tests.report.pagecheck import check_self_contained
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
-def project(root: Path, dataset: str, **stop: Any) -> Path:
-    """The daemon tests' tiny project, with more rounds and the given stop rules."""
+def project(root: Path, dataset: str, **sections: dict[str, Any]) -> Path:
+    """The daemon tests' tiny project, with more rounds and some settings changed."""
     path = write_project(root, dataset, rounds=6, poll_interval_s=0)
-    text = path.read_text().replace("[stop]\nmax_rounds = 6\n", toml_text({"stop": {
-        "max_rounds": 6, **stop}}).rstrip("\n") + "\n")  # fmt: skip
-    path.write_text(text)
+    raw = tomllib.loads(path.read_text())
+    for section, values in sections.items():
+        raw[section].update(values)
+    path.write_text(toml_text(raw))
     return path
 
 
@@ -33,7 +37,7 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     store = load_shapes(fresh_dataset, shapes_dir)
-    config = load_project_config(project(tmp_path, fresh_dataset, min_gain=1.0))
+    config = load_project_config(project(tmp_path, fresh_dataset, stop={"min_gain": 1.0}))
     lines: list[str] = []
     engine = build_engine(config, log=lines.append)
     rounds = engine.run(sleep=lambda _: None)
@@ -90,3 +94,23 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
 
 def _images(page: Any) -> list[str]:
     return [r for r in page.references if r.startswith("data:image/jpeg")]
+
+
+def test_a_budget_in_boxes_takes_images_until_their_predicted_boxes_fill_it(
+    tmp_path: Path, fresh_dataset: str, shapes_dir: Path, fo: Any
+) -> None:
+    store = load_shapes(fresh_dataset, shapes_dir)
+    config = load_project_config(project(
+        tmp_path, fresh_dataset, sampling={"budget": 12, "budget_unit": "boxes"},
+        annotation={"prelabel_threshold": 0.0}, stop={"max_rounds": 1},
+    ))  # fmt: skip
+    lines: list[str] = []
+    rounds = build_engine(config, log=lines.append).run(sleep=lambda _: None)
+
+    assert len(rounds[0].picked or []) == 6  # a random round 0 counts images (bootstrap_size)
+    picked = rounds[1].picked or []
+    boxes = expected_boxes(store, picked, PrelabelSettings(min_confidence=0.0))
+    assert boxes.min() > 0  # every pool image has predictions at threshold 0 (max_det 10)
+    assert 1 <= len(picked) < 6
+    assert boxes.sum() <= 12 or len(picked) == 1
+    assert f"round 1: {len(picked)} images, {boxes.sum():.1f} of 12 boxes" in lines
