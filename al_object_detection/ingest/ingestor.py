@@ -154,8 +154,9 @@ class Ingestor:
             items = sorted(self._unpublished.items())
             known = self.pool.known(sha for sha, _ in items)
             new = [(sha, path) for sha, path in items if sha not in known and path.exists()]
-            self.pool.add(new)
-            faults.reach(faults.POOL_ADDED)
+            if new:
+                self.pool.add(new)
+                faults.reach(faults.POOL_ADDED)
             for sha, _ in items:
                 del self._unpublished[sha]
         self.stats.published += len(new)
