@@ -95,6 +95,8 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store, self.ctx, self.plan, self.actor, self.log = store, ctx, plan, actor, log
+        #: the min_gain rule's verdict for a number of evaluated rounds (fitted once per round)
+        self._gain_verdict: tuple[int, str | None] | None = None
         self.log_error, self._clock = log_error or log, clock
         #: Why the round waits for an operator (refused credentials), or None.
         self.waiting_for: str | None = None
@@ -385,13 +387,17 @@ class Engine:
         rules = self.plan.stop
         assert rules.min_gain is not None
         points = curve_points(self.store)
+        if self._gain_verdict is not None and self._gain_verdict[0] == len(points):
+            return self._gain_verdict[1]
         images = self.plan.budget if self.plan.budget_unit == "images" else None
         decision = decide(
             points, min_gain=rules.min_gain, per=rules.min_gain_per,
             next_images=next_round_images(points, images),
         )  # fmt: skip
         self.log(f"stop rule min_gain: {decision.reason}")
-        return f"min_gain: {decision.reason}" if decision.stop else None
+        verdict = f"min_gain: {decision.reason}" if decision.stop else None
+        self._gain_verdict = (len(points), verdict)
+        return verdict
 
     def _stop_reason(self, last: Round | None) -> str | None:
         """Which stop rule holds after ``last`` (None: open the next round)."""

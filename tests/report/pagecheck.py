@@ -45,7 +45,8 @@ class _Reader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.style:
-            self.page.references += re.findall(r"url\(([^)]*)\)|@import\s+(\S+)", data)  # type: ignore[arg-type]
+            found = re.findall(r"url\(\s*['\"]?([^'\")]*)|@import\s+['\"]?([^'\"\s;]+)", data)
+            self.page.references += [url or imported for url, imported in found]
         if self.section is not None:
             self.page.sections[self.section] += data
 

@@ -49,6 +49,10 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
     assert "is below min_gain 1" in stop_lines[-1]
     assert "mAP50-95 ~" in stop_lines[-1]
     assert "80% interval" in stop_lines[-1]
+    assert engine.step().trigger == "done"  # asked again (the daemon polls): fitted once
+    assert len([line for line in lines if line.startswith("stop rule min_gain:")]) == len(
+        stop_lines
+    )
 
     reports = config.state_dir / "reports"
     for r in rounds:  # the engine wrote each round's record and page after its evaluation
