@@ -13,6 +13,7 @@ import logging
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from al_object_detection.adapters.database import connect_fiftyone
 from al_object_detection.adapters.detector import ImagePrediction
+from al_object_detection.adapters.pool_reader import read_embeddings, read_prediction_arrays
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
 
@@ -127,42 +129,49 @@ class FiftyOneStore:
         model_id: str = "",
         chunk: int = 512,
     ) -> int:
-        """Store predictions (with class-score vectors) and embeddings, in bulk chunks."""
-        fo = import_fiftyone()
-        if not self.dataset.has_sample_field(self.fields.predictions):
-            self.dataset.add_sample_field(
-                self.fields.predictions, fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections
-            )
-        written = 0
-        labels: dict[str, Any] = {}
-        embeddings: dict[str, Any] = {}
-        for sample_id, prediction in predictions:
-            labels[sample_id] = _detections_document(prediction, classes)
-            if prediction.embedding is not None:
-                embeddings[sample_id] = prediction.embedding
-            if len(labels) >= chunk:
-                written += self._flush(labels, embeddings, model_id)
-        return written + self._flush(labels, embeddings, model_id)
+        """Store predictions (with class-score vectors) and embeddings, in bulk chunks.
 
-    def _flush(self, labels: dict[str, Any], embeddings: dict[str, Any], model_id: str) -> int:
+        Each sample gets its boxes, embedding and ``model_id`` in one ``$set`` of FiftyOne's own
+        document layout (atomic per sample), a chunk in one bulk call: building ``Detection``
+        objects and ``set_values`` cost more than inference itself for 100 boxes per image.
+        """
+        fo = import_fiftyone()
+        self._declare_prediction_fields(fo)
         from bson import ObjectId
+        from fiftyone.core.utils import serialize_numpy_array
         from pymongo import UpdateOne
 
-        n = len(labels)
-        if labels:
-            # FiftyOne's own document layout, written in one bulk call: building ``Detection``
-            # objects and ``set_values`` cost more than inference itself for 100 boxes/image
-            field = self.fields.predictions
-            updates = [
-                UpdateOne({"_id": ObjectId(i)}, {"$set": {field: d}}) for i, d in labels.items()
-            ]
+        written, updates = 0, []
+        for sample_id, prediction in predictions:
+            values = {
+                self.fields.predictions: _detections_document(prediction, classes),
+                self.fields.prediction_model: model_id,
+                "last_modified_at": datetime.now(UTC).replace(tzinfo=None),
+            }
+            if prediction.embedding is not None:
+                values[self.fields.embedding] = serialize_numpy_array(prediction.embedding)
+            updates.append(UpdateOne({"_id": ObjectId(sample_id)}, {"$set": values}))
+            if len(updates) >= chunk:
+                written += self._flush(updates)
+        return written + self._flush(updates)
+
+    def _declare_prediction_fields(self, fo: Any) -> None:
+        fields = self.fields
+        declared = self.dataset.get_field_schema()
+        if fields.predictions not in declared:
+            self.dataset.add_sample_field(
+                fields.predictions, fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections
+            )
+        if fields.prediction_model not in declared:
+            self.dataset.add_sample_field(fields.prediction_model, fo.StringField)
+        if fields.embedding not in declared:
+            self.dataset.add_sample_field(fields.embedding, fo.VectorField)
+
+    def _flush(self, updates: list[Any]) -> int:
+        if updates:
             self.dataset._sample_collection.bulk_write(updates, ordered=False)
-            models = dict.fromkeys(labels, model_id)
-            self.dataset.set_values(self.fields.prediction_model, models, key_field="id")
-        if embeddings:
-            self.dataset.set_values(self.fields.embedding, embeddings, key_field="id")
-        labels.clear()
-        embeddings.clear()
+        n = len(updates)
+        updates.clear()
         return n
 
     def stale_predictions(self, ids: Sequence[str], model_id: str) -> list[str]:
@@ -181,27 +190,19 @@ class FiftyOneStore:
         self, ids: Sequence[str], n_classes: int
     ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
         """Per-box class scores as CSR arrays, and embeddings, for ``ids`` in order."""
-        view = self.dataset.select(ids, ordered=True)
-        field = self.fields.predictions
-        per_image = view.values(f"{field}.detections.class_scores")
-        counts = np.array([len(boxes or ()) for boxes in per_image], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        rows = [score for boxes in per_image for score in (boxes or ())]
-        scores = np.asarray(rows, dtype=np.float32).reshape(len(rows), n_classes)
-        vectors = view.values(self.fields.embedding)
-        embeddings = (
-            np.stack(vectors).astype(np.float32)
-            if vectors and all(v is not None for v in vectors)
-            else None
+        return read_prediction_arrays(
+            self.dataset._sample_collection,
+            ids,
+            n_classes,
+            predictions=self.fields.predictions,
+            embedding=self.fields.embedding,
         )
-        return scores, offsets, embeddings
 
     def embeddings(self, ids: Sequence[str]) -> NDArray[Any] | None:
         """Embeddings of ``ids`` in order, or None when any is missing."""
-        vectors = self.dataset.select(ids, ordered=True).values(self.fields.embedding)
-        if not vectors or any(v is None for v in vectors):
-            return None
-        return np.stack(vectors).astype(np.float32)
+        return read_embeddings(
+            self.dataset._sample_collection, ids, embedding=self.fields.embedding
+        )
 
     def class_counts(self, split: str = LABELED) -> NDArray[Any]:
         """Ground-truth boxes per class in one split."""
