@@ -37,7 +37,11 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     store = load_shapes(fresh_dataset, shapes_dir)
-    config = load_project_config(project(tmp_path, fresh_dataset, stop={"min_gain": 1.0}))
+    config = load_project_config(
+        project(
+            tmp_path, fresh_dataset, stop={"min_gain": 1.0}, annotation={"prelabel_threshold": 0.0}
+        )
+    )
     lines: list[str] = []
     engine = build_engine(config, log=lines.append)
     rounds = engine.run(sleep=lambda _: None)
@@ -66,6 +70,10 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
     last = json.loads((reports / "round-002.json").read_text())
     assert all(p["reason"] not in ("random", "not recorded") for p in last["picks"])
     assert all(p["prelabels"] is not None and p["edits"] is not None for p in last["picks"])
+    shown = sum(len(p["prelabels"]) for p in last["picks"])  # all boxes, at threshold 0
+    edits = [p["edits"] for p in last["picks"]]
+    assert shown > 0
+    assert shown == sum(e["kept"] + e["moved"] + e["relabelled"] + e["deleted"] for e in edits)
     assert last["labeled_images"] == 14
     assert last["labeled_boxes"] == sum(len(p["labels"]) for r in range(3) for p in json.loads(
         (reports / f"round-{r:03d}.json").read_text())["picks"])  # fmt: skip
@@ -79,6 +87,7 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
     for name in store.classes:
         assert name in page.sections["per-class"]
     assert "s per image" in page.sections["cost-model"]
+    assert "%" in page.sections["prelabels"]  # an acceptance rate, from real pre-labels
 
     store.dataset.reload()
     assert store.dataset.has_saved_view(view_name(2))
