@@ -10,9 +10,13 @@ harmless.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+_S = TypeVar("_S")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class AnnotationError(RuntimeError):
@@ -36,6 +40,23 @@ class AnnotationCredentialsError(AnnotationConfigError):
 
     Not a failure of the round: an operator fixes the credentials and the round resumes.
     """
+
+
+def reconnect_after_refusal(
+    method: Callable[Concatenate[_S, _P], _R],
+) -> Callable[Concatenate[_S, _P], _R]:
+    """Refused credentials drop an annotator's connection (its ``_connected``): the next call
+    reads the settings again and signs in anew, so a fixed ``.env`` needs no restart."""
+
+    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except AnnotationCredentialsError:
+            self._connected = None  # type: ignore[attr-defined]
+            raise
+
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
 from al_object_detection.adapters.annotation import (
     AnnotationConfigError,
-    AnnotationCredentialsError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
+    reconnect_after_refusal,
 )
 from al_object_detection.adapters.annotation_http import RetryPolicy
 from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 
 log = structlog.get_logger()
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 DoneWhen = Literal["completed", "acceptance"]
 URL, USERNAME, PASSWORD, TOKEN = (
@@ -137,21 +135,6 @@ class CvatHandle:
             raise AnnotationConfigError(f"not a CVAT handle: {handle[:80]!r}") from error
 
 
-def _reconnect_after_refusal(
-    method: Callable[Concatenate[CvatAnnotator, _P], _R],
-) -> Callable[Concatenate[CvatAnnotator, _P], _R]:
-    """Refused credentials drop the connection: the next call reads them again, signs in anew."""
-
-    def wrapper(self: CvatAnnotator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except AnnotationCredentialsError:
-            self._connected = None
-            raise
-
-    return wrapper
-
-
 class CvatAnnotator:
     """The :class:`~al_object_detection.adapters.annotation.Annotator` for a CVAT server."""
 
@@ -184,7 +167,7 @@ class CvatAnnotator:
 
         return cls(store, settings(), reload_settings=settings)
 
-    @_reconnect_after_refusal
+    @reconnect_after_refusal
     def submit(self, key: str, sample_ids: Sequence[str], prelabels: Mapping[str, Any]) -> str:
         if not sample_ids:
             raise ValueError("cannot submit an empty batch")
@@ -210,7 +193,7 @@ class CvatAnnotator:
         server = self.settings.url.rstrip("/")
         return CvatHandle(key, tuple(task_ids), tuple(sample_ids), server, tuple(jobs)).dumps()
 
-    @_reconnect_after_refusal
+    @reconnect_after_refusal
     def poll(self, handle: str) -> AnnotationProgress:
         batch = CvatHandle.loads(handle)
         api = self._api()
@@ -223,7 +206,7 @@ class CvatAnnotator:
         log.info("cvat_batch_progress", key=batch.key, completed=completed, total=total)
         return AnnotationProgress(completed=completed, total=total)
 
-    @_reconnect_after_refusal
+    @reconnect_after_refusal
     def fetch(self, handle: str) -> dict[str, Any]:
         batch = CvatHandle.loads(handle)
         api = self._api()

@@ -27,6 +27,7 @@ from al_object_detection.adapters.annotation import (
     AnnotationConfigError,
     AnnotationNotReady,
     AnnotationProgress,
+    reconnect_after_refusal,
 )
 from al_object_detection.adapters.annotation_http import RetryPolicy
 from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
@@ -116,11 +117,13 @@ class LabelStudioAnnotator:
         store: FiftyOneStore,
         settings: LabelStudioSettings,
         *,
+        reload_settings: Callable[[], LabelStudioSettings] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         uniform: Callable[[], float] = random.random,
     ) -> None:
         self.store = store
         self.settings = settings
+        self._reload_settings = reload_settings
         self._sleep, self._uniform = sleep, uniform
         self._connected: LabelStudioApi | None = None
 
@@ -128,9 +131,16 @@ class LabelStudioAnnotator:
     def from_env(
         cls, store: FiftyOneStore, source: SecretSource | None = None, **options: Any
     ) -> LabelStudioAnnotator:
-        """An annotator configured by :meth:`LabelStudioSettings.from_env`."""
-        return cls(store, LabelStudioSettings.from_env(source, **options))
+        """An annotator configured by :meth:`LabelStudioSettings.from_env`, read again (from
+        ``source``, else the environment, systemd credentials and ``.env`` of that moment)
+        whenever the server refused the credentials."""
 
+        def settings() -> LabelStudioSettings:
+            return LabelStudioSettings.from_env(source or SecretSource.default(), **options)
+
+        return cls(store, settings(), reload_settings=settings)
+
+    @reconnect_after_refusal
     def submit(self, key: str, sample_ids: Sequence[str], prelabels: Mapping[str, Any]) -> str:
         if not sample_ids:
             raise ValueError("cannot submit an empty batch")
@@ -158,6 +168,7 @@ class LabelStudioAnnotator:
         )
         return LabelStudioHandle(key, project_id, tuple(sample_ids)).dumps()
 
+    @reconnect_after_refusal
     def poll(self, handle: str) -> AnnotationProgress:
         batch = LabelStudioHandle.loads(handle)
         tasks = self._tasks(batch)
@@ -167,6 +178,7 @@ class LabelStudioAnnotator:
         )
         return AnnotationProgress(completed=completed, total=len(tasks))
 
+    @reconnect_after_refusal
     def fetch(self, handle: str) -> dict[str, Any]:
         batch = LabelStudioHandle.loads(handle)
         tasks = self._tasks(batch, with_annotations=True)
@@ -200,6 +212,8 @@ class LabelStudioAnnotator:
 
     def _api(self) -> LabelStudioApi:
         if self._connected is None:
+            if self._reload_settings is not None:
+                self.settings = self._reload_settings()
             api = LabelStudioApi.connect(
                 self.settings.url,
                 self.settings.api_key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import requests
 
 from al_object_detection.adapters.annotation import (
     AnnotationConfigError,
+    AnnotationCredentialsError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
@@ -205,3 +207,30 @@ def test_a_personal_access_token_works(
     bad = make_annotator(ls_store, label_studio, virtual_time, api_key="a.b.c")
     with pytest.raises(AnnotationConfigError, match="refused the access token"):
         bad.poll(handle)
+
+
+def test_a_refused_key_is_read_again_from_dotenv_once_fixed(
+    ls_store: FiftyOneStore,
+    label_studio: LabelStudioServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("FIFTYONE_LABELSTUDIO_URL", "FIFTYONE_LABELSTUDIO_API_KEY", "LABEL_STUDIO_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def write_env(key: str) -> None:
+        (tmp_path / ".env").write_text(
+            f"FIFTYONE_LABELSTUDIO_URL={label_studio.url}\n"
+            f"FIFTYONE_LABELSTUDIO_API_KEY={key}\n"
+            f"LOCAL_FILES_DOCUMENT_ROOT={label_studio.document_root}\n"
+        )
+
+    write_env("0" * 40)
+    annotator = LabelStudioAnnotator.from_env(ls_store)
+    ids = ls_store.ids("pool")[:1]
+    with pytest.raises(AnnotationCredentialsError):
+        annotator.submit("dotenv-r001", ids, {})
+    write_env(label_studio.token)  # the operator fixes .env: no new annotator, no restart
+    handle = annotator.submit("dotenv-r001", ids, {})
+    assert annotator.poll(handle) == AnnotationProgress(completed=0, total=1)
