@@ -22,7 +22,11 @@ from numpy.typing import NDArray
 
 from al_object_detection.adapters.database import connect_fiftyone
 from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.pool_reader import read_embeddings, read_prediction_arrays
+from al_object_detection.adapters.pool_reader import (
+    read_embeddings,
+    read_prediction_arrays,
+    read_values,
+)
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
 
@@ -114,7 +118,7 @@ class FiftyOneStore:
 
     def filepaths(self, ids: Sequence[str]) -> list[str]:
         """File paths of ``ids``, in the same order."""
-        return [str(p) for p in self.dataset.select(ids, ordered=True).values("filepath")]
+        return [str(p) for p in read_values(self.dataset._sample_collection, ids, "filepath")]
 
     def counts(self) -> dict[str, int]:
         """Number of samples per split."""
@@ -178,8 +182,7 @@ class FiftyOneStore:
         """Those of ``ids`` without predictions from ``model_id``, in order."""
         if not self.dataset.has_sample_field(self.fields.prediction_model):
             return list(ids)
-        view = self.dataset.select(ids, ordered=True)
-        models = view.values(self.fields.prediction_model)
+        models = read_values(self.dataset._sample_collection, ids, self.fields.prediction_model)
         return [i for i, model in zip(ids, models, strict=True) if model != model_id]
 
     def existing(self, ids: Sequence[str]) -> list[str]:

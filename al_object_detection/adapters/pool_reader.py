@@ -59,6 +59,16 @@ def read_embeddings(
     return vectors.result()
 
 
+def read_values(
+    collection: Any, ids: Sequence[str], field: str, *, chunk: int = CHUNK
+) -> list[Any]:
+    """One top-level field of ``ids``, in order (None where a sample lacks it)."""
+    values: list[Any] = [None] * len(ids)
+    for position, document in _documents(collection, ids, {field: 1}, chunk):
+        values[position] = document.get(field)
+    return values
+
+
 def _documents(
     collection: Any, ids: Sequence[str], projection: dict[str, int], chunk: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -9,7 +9,11 @@ import pytest
 
 from al_object_detection.adapters.detector import ImagePrediction
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.pool_reader import read_embeddings, read_prediction_arrays
+from al_object_detection.adapters.pool_reader import (
+    read_embeddings,
+    read_prediction_arrays,
+    read_values,
+)
 from al_object_detection.data.yolo import read_yolo
 
 pytestmark = pytest.mark.integration
@@ -55,6 +59,10 @@ def test_rows_follow_the_asked_order_across_chunks(store: FiftyOneStore) -> None
     np.testing.assert_array_equal(embeddings, np.stack([made[i].embedding for i in asked]))
     again = read_embeddings(collection, asked, embedding="embedding", chunk=7)
     np.testing.assert_array_equal(again, embeddings)
+    paths = read_values(collection, asked, "filepath", chunk=4)
+    assert paths == [made[i].filepath for i in asked]
+    assert store.stale_predictions(asked, "other") == asked
+    assert store.stale_predictions(asked, "") == []
 
 
 def test_a_missing_embedding_or_sample_is_never_papered_over(
