@@ -1,13 +1,16 @@
-"""The kill campaign: the real daemon on a tiny project, SIGKILLed at seeded random moments.
+"""The kill campaign: the real daemon on a tiny project, SIGKILLed at chosen fault points.
 
-Each cycle starts ``alod run``, waits for READY on a real ``NOTIFY_SOCKET`` (or not: some
-kills land during start-up), then kills the daemon with SIGKILL at a random moment, or a
-random moment after the round's next transition (chosen so that every state gets hit);
-new images are dropped into the watched folder now and then. After each kill and at the end
-it checks the state file (``PRAGMA integrity_check``), that the last logged transition equals
-the stored state, that no annotation batch was created twice, that no worker outlived the
-daemon and that no image was lost or added twice; a last run without kills must then finish
-every round.
+The plan (:func:`kill_plan`) names one fault point per working state, per side effect and
+``completed``, each in a round the seed picks; every cycle starts ``alod run``, waits for READY
+on a real ``NOTIFY_SOCKET``, and the daemon (or its worker) reports reaching the armed point
+(see ``campaign_site`` and :mod:`tests.support.fault_points`), where the campaign kills the
+daemon with SIGKILL: where those kills land never depends on the machine's speed. Seeded extra
+cycles kill at a random moment instead (during start-up, or after READY), the next planned
+point still armed; new images are dropped into the watched folder now and then. After each kill
+and at the end it checks the state file (``PRAGMA integrity_check``), that the last logged
+transition equals the stored state, that no annotation batch was submitted again once recorded
+(nor twice by one process), that no worker outlived the daemon and that no image was lost or
+added twice; a last run without kills must then finish every round.
 """
 
 from __future__ import annotations
@@ -29,25 +32,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.fault_points import FaultListener
+
 SITE_DIR = Path(__file__).parent / "campaign_site"
-#: When a cycle kills: during start-up, a random moment after READY, or just after the next
-#: transition (so short states get hit too).
-PLANS, PLAN_WEIGHTS = ("startup", "now", "next"), (0.2, 0.4, 0.4)
-SHORT_STATES = ("pending", "annotating", "completed")
-NEXT_STATE = {
-    "pending": "predicting", "predicting": "sampling", "sampling": "annotating",
-    "annotating": "importing", "importing": "training", "training": "evaluating",
-    "evaluating": "completed", "completed": "pending",
-}  # fmt: skip
-STEP_S = 0.15  # how long the campaign's short steps take (see campaign_site)
+SUPPORT_DIR = Path(__file__).parents[1] / "support"
+#: A round's fault points in the order it reaches them, and the state each leaves the round in.
+ROUND_POINTS = (
+    ("step:pending", "pending"), ("step:predicting", "predicting"),
+    ("step:sampling", "sampling"), ("step:annotating", "annotating"),
+    ("submitted", "annotating"), ("step:importing", "importing"), ("imported", "importing"),
+    ("step:training", "training"), ("trained", "training"),
+    ("step:evaluating", "evaluating"), ("step:completed", "completed"),
+)  # fmt: skip
+STATES = {"pending", "predicting", "sampling", "annotating", "importing", "training",
+          "evaluating", "completed"}  # fmt: skip
+
+
+def kill_plan(rounds: int, seed: int) -> list[str]:
+    """Every fault point kind once, each in a seeded round, in the order the run reaches them.
+
+    Round 0 starts at random (no prediction), so ``predicting`` is planned in a later round.
+    """
+    rng = random.Random(seed)
+    plan = [(-1, -1, "step:none")]
+    for order, (kind, _) in enumerate(ROUND_POINTS):
+        first = 1 if kind == "step:predicting" else 0
+        round_index = rng.randint(first, rounds)
+        name, _, state = kind.partition(":")
+        point = f"step:{round_index}:{state}" if state else f"{name}:{round_index}"
+        plan.append((round_index, order, point))
+    return [point for *_, point in sorted(plan)]
+
+
+def expected_state(point: str) -> tuple[int, str] | None:
+    """Where a kill at ``point`` leaves the latest round."""
+    if point == "step:none":
+        return None
+    parts = point.split(":")
+    if parts[0] == "step":
+        return int(parts[1]), parts[2]
+    kinds = {kind: state for kind, state in ROUND_POINTS}
+    return int(parts[1]), kinds[parts[0]]
 
 
 @dataclass(frozen=True)
 class Kill:
-    """One SIGKILL: when (the plan) and where the round was right after it."""
+    """One SIGKILL: how it was chosen, the fault point it hit, where the round was after it."""
 
     cycle: int
-    plan: str
+    plan: str  # "point" (at a planned fault point), "startup" or "random" (extra kills)
+    point: str | None
     state: tuple[int, str] | None
     ran_s: float
 
@@ -62,17 +96,24 @@ class Report:
     final_code: int | None = None
     seconds: float = 0.0
 
-    def states(self) -> Counter[str]:
-        """How many kills left the round in each state."""
-        return Counter(k.state[1] if k.state else "none" for k in self.kills)
+    def states(self, plan: str | None = None) -> Counter[str]:
+        """How many kills (of ``plan`` only, if given) left the round in each state."""
+        chosen = [k for k in self.kills if plan is None or k.plan == plan]
+        return Counter(k.state[1] if k.state else "none" for k in chosen)
+
+    def points(self) -> list[str]:
+        """The planned fault points the kills hit, in order."""
+        return [k.point for k in self.kills if k.plan == "point" and k.point]
 
     def summary(self) -> str:
         """A few lines for a person."""
         states = ", ".join(f"{s} {n}" for s, n in sorted(self.states().items()))
+        planned = ", ".join(f"{s} {n}" for s, n in sorted(self.states("point").items()))
         plans = Counter(k.plan for k in self.kills)
         return (
             f"{len(self.kills)} kills in {self.seconds:.0f}s; final run exit {self.final_code}; "
             f"{len(self.dropped)} images dropped\nkilled in: {states}\n"
+            f"planned kills in: {planned}\n"
             f"plans: {', '.join(f'{p} {n}' for p, n in sorted(plans.items()))}\n"
             f"problems: {len(self.problems)}" + "".join(f"\n  {p}" for p in self.problems[:20])
         )
@@ -104,42 +145,43 @@ class Campaign:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind("\0" + self.notify_address[1:])
         self.report = Report()
+        self.plan = kill_plan(rounds, seed)
+        self.faults = FaultListener()
         self._runs: list[Path] = []
         self._hash_field_seen = False
+        self._ledger_problems: set[str] = set()
 
-    def run(self, kills: int, final_timeout_s: float = 600.0) -> Report:
-        """``kills`` killed runs, then one that must finish; returns the report."""
+    def run(self, extra_kills: int, final_timeout_s: float = 600.0) -> Report:
+        """A killed run per planned point, ``extra_kills`` random ones among them, then one
+        that must finish; returns the report."""
         started = time.monotonic()
+        cycles = ["point"] * len(self.plan) + ["extra"] * extra_kills
+        self.rng.shuffle(cycles)
         try:
-            for cycle in range(kills):
+            for cycle, kind in enumerate(cycles):
                 self._maybe_drop()
-                self._killed_run(cycle, self._plan())
+                self._killed_run(cycle, kind)
             self._final_run(final_timeout_s)
         finally:
             self.notify.close()
+            self.faults.close()
         self.report.seconds = time.monotonic() - started
         return self.report
 
-    def _plan(self) -> str:
-        """Kill in a state not hit yet when one is at hand, else a seeded random plan."""
-        state = stored_state(self.state_file)
-        hit = set(self.report.states())
-        if state is not None and self.rng.random() < 0.8:
-            if state[1] not in hit:
-                return "now"
-            if NEXT_STATE.get(state[1]) not in hit:
-                return "next"
-        return self.rng.choices(PLANS, PLAN_WEIGHTS)[0]
+    def _next_point(self) -> str:
+        """The first planned point not hit yet ("" when all were)."""
+        hit = len(self.report.points())
+        return self.plan[hit] if hit < len(self.plan) else ""
 
     # -- one run ---------------------------------------------------------------------------
 
-    def _spawn(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, *extra: str, point: str = "") -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}.log"
         self._runs.append(log)
-        env = dict(os.environ)
+        env = {**os.environ, **self.faults.env(point)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SITE_DIR), env.get("PYTHONPATH")]))
         env["ALOD_CAMPAIGN_LEDGER"] = str(self.ledger)
-        env["ALOD_CAMPAIGN_STEP_S"] = str(STEP_S)
+        env["ALOD_CAMPAIGN_SUPPORT"] = str(SUPPORT_DIR)
         env["NOTIFY_SOCKET"] = self.notify_address
         command = [sys.executable, "-m", "al_object_detection.daemon.cli", "run"]
         with log.open("wb") as out:
@@ -148,20 +190,27 @@ class Campaign:
                 stdout=out, stderr=subprocess.STDOUT, env=env,
             )  # fmt: skip
 
-    def _killed_run(self, cycle: int, plan: str) -> None:
+    def _killed_run(self, cycle: int, kind: str) -> None:
+        """Run until the next planned point, or (an extra cycle) a random moment if sooner."""
         before = stored_state(self.state_file)
+        point = self._next_point()
         self._drain_notify()
-        process = self._spawn(f"run_{cycle:03d}")
+        process = self._spawn(f"run_{cycle:03d}", point=point)
         started = time.monotonic()
-        if plan == "startup":
-            _sleep_unless_exit(process, self.rng.uniform(0.2, 4.0))
-        elif self._wait_ready(process):
+        if kind == "point" and point:
+            plan = "point"
+        else:  # an extra (or a planned cycle left over after an extra hit its point)
+            plan = self.rng.choice(("startup", "random", "random"))
+        if plan != "startup" and self._wait_ready(process):
             self._check_replay(f"cycle {cycle}", before)
-            if plan == "next":
-                self._next_transition(process)
-            else:
-                short = before is not None and before[1] in SHORT_STATES
-                _sleep_unless_exit(process, self.rng.uniform(0.0, 0.1 if short else 2.0))
+        limit = {"point": self.wait_s, "startup": self.rng.uniform(0.2, 4.0),
+                 "random": self.rng.uniform(0.0, 3.0)}[plan]  # fmt: skip
+        try:
+            reached = self.faults.wait(process, timeout_s=limit)
+        except TimeoutError:
+            reached = None
+            if plan == "point":
+                self.report.problems.append(f"cycle {cycle}: {point} not reached in {limit}s")
         workers = _children(process.pid)
         if process.poll() is not None:
             self.report.problems.append(
@@ -171,8 +220,17 @@ class Campaign:
             process.send_signal(signal.SIGKILL)
             process.wait()
         ran = time.monotonic() - started
-        self._reap(f"cycle {cycle}", workers)  # its last commit may land while SIGKILL travels
-        self.report.kills.append(Kill(cycle, plan, stored_state(self.state_file), ran))
+        self._reap(f"cycle {cycle}", workers)
+        state = stored_state(self.state_file)
+        if reached is not None:
+            plan = "point"
+            if state != expected_state(reached):
+                self.report.problems.append(
+                    f"cycle {cycle}: killed at {reached}, the round is at {state}"
+                )
+        elif plan == "point":
+            plan = "missed"
+        self.report.kills.append(Kill(cycle, plan, reached, state, ran))
         self._after_kill(f"cycle {cycle}")
 
     def _final_run(self, timeout_s: float) -> None:
@@ -203,21 +261,6 @@ class Campaign:
         self.report.problems.append(f"no READY from {self._runs[-1].name} (exit {process.poll()})")
         return False
 
-    def _next_transition(self, process: subprocess.Popen[bytes]) -> None:
-        """Wait for the round's next state, then a random moment within it."""
-        count = transition_count(self.state_file)
-        deadline = time.monotonic() + self.wait_s
-        while time.monotonic() < deadline and process.poll() is None:
-            if stored_state(self.state_file) == (self.rounds, "completed"):
-                break  # nothing comes next: every round is done
-            if transition_count(self.state_file) > count:
-                state = stored_state(self.state_file)
-                window = 0.1 if state is not None and state[1] in SHORT_STATES else 1.5
-                _sleep_unless_exit(process, self.rng.uniform(0.0, window))
-                return
-            time.sleep(0.005)
-        _sleep_unless_exit(process, self.rng.uniform(0.0, 1.0))
-
     # -- checks ----------------------------------------------------------------------------
 
     def _check_replay(self, where: str, expected: tuple[int, str] | None) -> None:
@@ -236,9 +279,10 @@ class Campaign:
             db.close()
             if verdict != "ok":
                 problems.append(f"{where}: integrity_check says {verdict}")
-        keys = [entry["key"] for entry in read_ledger(self.ledger)]
-        if len(keys) != len(set(keys)) or len(keys) != len({_round_of(k) for k in keys}):
-            problems.append(f"{where}: an annotation batch was requested twice: {keys}")
+        for problem in ledger_problems(read_ledger(self.ledger)):
+            if problem not in self._ledger_problems:
+                self._ledger_problems.add(problem)
+                problems.append(f"{where}: {problem}")
         self._reap(where, worker_pids(self._runs[-1]))
         self.dataset.reload()  # the daemon changed the schema (its content hash field)
         if not self.dataset.has_sample_field("al_sha256"):
@@ -277,9 +321,10 @@ class Campaign:
         labeled = self.dataset.match({"al_split": "labeled"}).values("id")
         if sorted(labeled) != sorted(picked):
             problems.append(f"final: {len(labeled)} labeled samples, {len(picked)} picked")
-        ledger_rounds = sorted(_round_of(e["key"]) for e in read_ledger(self.ledger))
+        recorded = [e for e in read_ledger(self.ledger) if e["event"] == "recorded"]
+        ledger_rounds = sorted(_round_of(e["key"]) for e in recorded)
         if ledger_rounds != [r[0] for r in rounds]:
-            problems.append(f"final: annotation batches for rounds {ledger_rounds}")
+            problems.append(f"final: annotation batches recorded for rounds {ledger_rounds}")
         hashes = Counter(self.dataset.values("al_sha256"))
         for sha, name in report.dropped.items():
             if hashes.get(sha) != 1:
@@ -333,19 +378,6 @@ def stored_state(state_file: Path) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def transition_count(state_file: Path) -> int:
-    """How many transitions the state file holds."""
-    if not state_file.exists():
-        return 0
-    db = sqlite3.connect(state_file, timeout=30)
-    try:
-        return int(db.execute("SELECT COUNT(*) FROM transitions").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        db.close()
-
-
 def events(path: Path) -> Iterator[dict[str, Any]]:
     """The JSON events of one run's log (a line cut by SIGKILL is skipped)."""
     for line in path.read_text(errors="replace").splitlines():
@@ -370,10 +402,32 @@ def last_logged_transition(runs: list[Path], *, until_ready: bool) -> tuple[int,
 
 
 def read_ledger(path: Path) -> list[dict[str, Any]]:
-    """The batches the oracle created."""
+    """Every ``submit`` call and every recorded batch, in order (see ``campaign_site``)."""
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def ledger_problems(entries: list[dict[str, Any]]) -> list[str]:
+    """Submits that could make a second batch: one after its batch was recorded, a second by
+    the same process, or a second key for one round. (A submit repeated by a new process after
+    a kill between the submit and its record is the one allowed repeat.)"""
+    problems, recorded = [], set()
+    calls: Counter[tuple[str, int]] = Counter()
+    keys: dict[int, set[str]] = {}
+    for entry in entries:
+        key, pid = entry["key"], entry["pid"]
+        if entry["event"] == "recorded":
+            recorded.add(key)
+            continue
+        calls[key, pid] += 1
+        keys.setdefault(_round_of(key), set()).add(key)
+        if key in recorded:
+            problems.append(f"{key} submitted again after it was recorded (pid {pid})")
+        if calls[key, pid] == 2:
+            problems.append(f"{key} submitted twice by process {pid}")
+    problems += [f"round {r}: batches {sorted(k)}" for r, k in keys.items() if len(k) > 1]
+    return problems
 
 
 def worker_pids(log: Path) -> list[int]:
@@ -404,9 +458,3 @@ def _alive(pid: int) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def _sleep_unless_exit(process: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
