@@ -61,6 +61,7 @@ def fake_cvat() -> Any:
     server.add_user(HUMAN, HUMAN_PASSWORD)
     yield server
     server.stop()
+    assert server.response_errors == []
 
 
 def project_sections(backend: str, weights: Path) -> dict[str, dict[str, Any]]:

@@ -55,6 +55,7 @@ def fake_cvat() -> Iterator[FakeCvat]:
     server.add_user(HUMAN, HUMAN_PASSWORD)
     yield server
     server.stop()
+    assert server.response_errors == []  # the fake answered as the schema says
 
 
 @pytest.fixture(scope="session")

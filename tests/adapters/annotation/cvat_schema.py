@@ -59,6 +59,21 @@ class SchemaRequest:
 
 
 @dataclass(frozen=True)
+class SchemaResponse:
+    """One JSON answer as openapi-core reads it."""
+
+    status_code: int
+    data: bytes
+    content_type: str = "application/vnd.cvat+json"
+
+    @property
+    def headers(self) -> Any:
+        from werkzeug.datastructures import Headers
+
+        return Headers({"Content-Type": self.content_type})
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The schema's judgement: the operation matched, or the real server's refusal."""
 
@@ -81,6 +96,7 @@ class CvatSchema:
             V30RequestBodyValidator,
             V30RequestParametersValidator,
         )
+        from openapi_core.validation.response.validators import V30ResponseDataValidator
 
         raw = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
         _declare_typed_form_fields(raw)
@@ -90,6 +106,9 @@ class CvatSchema:
         self._parameters = V30RequestParametersValidator(spec)
         self._no_unknown_fields = V30RequestBodyValidator(
             spec, forbid_unspecified_additional_properties=True
+        )
+        self._response = V30ResponseDataValidator(
+            spec, extra_media_type_deserializers={"application/vnd.cvat+json": json.loads}
         )
 
     def judge(self, request: SchemaRequest) -> Verdict:
@@ -108,6 +127,30 @@ class CvatSchema:
         if refusal is not None:
             return Verdict(operation, *refusal)
         return Verdict(operation)
+
+    def response_errors(self, request: SchemaRequest, status: int, body: Any) -> list[str]:
+        """Where a successful JSON answer departs from the schema (the fake's own check).
+
+        Two departures are the real server's own, as recorded, and so allowed: ``null`` for
+        fields the schema does not mark nullable (``assignee``, ``target_storage``, ...) and
+        the 200 of ``PUT /api/jobs/{id}/annotations/``, which the schema does not declare.
+        """
+        from openapi_core.templating.responses.exceptions import ResponseNotFound
+
+        if status >= 300 or body is None or isinstance(body, str):
+            return []
+        response = SchemaResponse(status, json.dumps(body).encode())
+        found = []
+        for error in self._response.iter_errors(request, response):
+            if isinstance(error.__cause__ or error, ResponseNotFound):
+                continue
+            causes = getattr(error.__cause__, "schema_errors", None)
+            problems = [e for e in causes if e.instance is not None] if causes else [error]
+            found += [
+                f"{request.method.upper()} {request.path} -> {status}: {_error_text(problem)}"
+                for problem in problems
+            ]
+        return found
 
     def _parameter_refusal(self, request: SchemaRequest) -> tuple[int, Any] | None:
         for error in self._parameters.iter_errors(request):
@@ -197,6 +240,11 @@ def _as_lists(node: Any) -> Any:
     if node and all(isinstance(key, int) for key in node):
         return [_as_lists(node.get(i, {})) for i in range(max(node) + 1)]
     return {key: _as_lists(value) for key, value in node.items()}
+
+
+def _error_text(error: Any) -> str:
+    path = getattr(error, "absolute_path", None)
+    return f"{list(path)}: {error.message[:200]}" if path is not None else str(error)
 
 
 def _any_required(errors: list[Any]) -> bool:

@@ -3,7 +3,8 @@
 Every request is first judged by CVAT 2.23.1's own OpenAPI schema (``cvat_schema.py``, with
 openapi-core): an unknown path, a missing or invalid field (``image_quality`` on an upload), a
 wrong media type or an unknown PATCH field gets the real server's refusal, and nothing happens.
-``operations`` lists the schema operation (``operationId``) each request was validated against.
+``operations`` lists the schema operation (``operationId``) each request was validated against;
+the fake's own successful answers are checked against the schema too (``response_errors``).
 
 It follows the protocol recorded from a real CVAT 2.23.1 (``fixtures/cvat_2.23.1_exchanges.jsonl``,
 replayed against it in ``test_fake_cvat.py``, and the negative cases of
@@ -143,6 +144,8 @@ class FakeCvat:
         self.calls: list[tuple[str, str]] = []
         #: (method, path, operationId of the schema operation it was validated against)
         self.operations: list[tuple[str, str, str | None]] = []
+        #: where the fake's own successful answers departed from the schema (should be none)
+        self.response_errors: list[str] = []
         self.lock = threading.RLock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -233,6 +236,13 @@ class FakeCvat:
             self.operations.append((request.method, request.path, verdict.operation_id))
         if verdict.refused:
             return verdict.status, verdict.body, []  # type: ignore[return-value]
+        answer = self._route(request)
+        errors = cvat_schema().response_errors(request.for_schema(self.url), *answer[:2])
+        with self.lock:
+            self.response_errors += errors
+        return answer
+
+    def _route(self, request: _Request) -> Answer:
         for method, pattern, action, needs_user in self._routes():
             match = re.fullmatch(pattern, request.path)
             if method == request.method and match:
