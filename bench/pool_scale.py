@@ -119,16 +119,20 @@ def sample(size: int, strategy: str = "") -> dict[str, Any]:
     counts = store.counts()
     counts_s = time.perf_counter() - started
 
+    load_before = os.getloadavg()[0]
+    cpu = _CpuClock()
     started = time.perf_counter()
     pool_ids = store.ids("pool")
     ctx = SimpleNamespace(store=store)
     pool = steps.selection_pool(ctx, pool_ids, detector=SimpleNamespace(classes=CLASSES))  # type: ignore[arg-type]
     read_s = time.perf_counter() - started
+    read_cpu = cpu.lap()
 
     sampler = build_sampler(json.loads(strategy) if strategy else DEFAULT_STRATEGY)
     started = time.perf_counter()
     chosen = sampler.choose(pool, PICKS, rng=np.random.default_rng(0))
     select_s = time.perf_counter() - started
+    select_cpu = cpu.lap()
     assert len(chosen.positions) == PICKS
     return {
         "pool": counts["pool"],
@@ -138,6 +142,9 @@ def sample(size: int, strategy: str = "") -> dict[str, Any]:
         "read_s": read_s,
         "select_s": select_s,
         "sampling_step_s": read_s + select_s,
+        "read_cpu_s": read_cpu,  # (this process, the database server)
+        "select_cpu_s": select_cpu,
+        "load_avg_1min": (load_before, os.getloadavg()[0]),
         "strategy": str(sampler),
         "sample_peak_rss_gib": _own_peak_rss_gib(),
     }
@@ -168,6 +175,31 @@ def _predictions(ids: list[str], paths: list[str]) -> Iterator[tuple[str, Any]]:
                 paths[start + k], 640, 640, boxes[rows], scores[rows].argmax(1),
                 scores[rows].max(1), scores[rows], embeddings[k],
             )  # fmt: skip
+
+
+class _CpuClock:
+    """CPU seconds of this process and of the database server since the last lap."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        port = os.environ["FIFTYONE_DATABASE_URI"].rsplit(":", 1)[1].split("/")[0]
+        servers = [
+            p for p in psutil.process_iter(["name", "cmdline"])
+            if p.info["name"] == "mongod" and port in (p.info["cmdline"] or [])
+        ]  # fmt: skip
+        self.server = servers[0] if servers else None
+        self.last = self._now()
+
+    def lap(self) -> tuple[float, float]:
+        now = self._now()
+        spent = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        return spent
+
+    def _now(self) -> tuple[float, float]:
+        server = sum(self.server.cpu_times()[:2]) if self.server else float("nan")
+        return time.process_time(), server
 
 
 class _Timed:
