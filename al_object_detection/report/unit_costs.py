@@ -54,13 +54,14 @@ def expected_boxes(
     field = store.fields.predictions
     if not store.dataset.has_sample_field(field):
         return np.zeros(len(sample_ids))
-    view = store.dataset.select(list(sample_ids), ordered=True)
-    confidences = view.values(f"{field}.detections.confidence")
-    counts = [
-        sum(1 for c in (scores or ()) if c is None or c >= settings.min_confidence)
-        for scores in confidences
-    ]
-    return np.minimum(np.asarray(counts, dtype=np.float64), settings.max_boxes)
+    view = store.dataset.select(list(sample_ids))  # unordered: FiftyOne's ordered select is
+    ids, confidences = view.values(["id", f"{field}.detections.confidence"])  # quadratic
+    counts = {
+        str(i): sum(1 for c in (scores or ()) if c is None or c >= settings.min_confidence)
+        for i, scores in zip(ids, confidences, strict=True)
+    }
+    found = np.asarray([counts.get(i, 0) for i in sample_ids], dtype=np.float64)
+    return np.minimum(found, settings.max_boxes)
 
 
 def reports_dir(state_dir: Path) -> Path:

@@ -6,14 +6,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
 from al_object_detection.adapters.fiftyone_store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.report.build import ReportSettings, write_report
+from al_object_detection.report.costs import PRIORS
 from al_object_detection.report.records import collect_record, save_record
 from al_object_detection.report.timing import POLLED, SERVER
+from al_object_detection.report.unit_costs import image_costs
 from al_object_detection.report.views import view_name
 from al_object_detection.states.store import RoundStore
 from tests.report.pagecheck import check_self_contained
@@ -134,3 +137,23 @@ def test_a_round_that_was_not_evaluated_gets_a_clear_error(
     run_round(rounds, 0, store.ids("pool")[:1], "m0")
     with pytest.raises(ValueError, match=r"round 0 has not been evaluated \(evaluated: none\)"):
         write_report(store, rounds, settings, 0)
+
+
+def test_each_pool_image_costs_its_predicted_boxes_or_their_seconds(
+    store: FiftyOneStore, tmp_path: Path, fo: Any
+) -> None:
+    a, b, c = store.ids("pool")[:3]
+    scores = {a: [0.9, 0.3, 0.1], b: [], c: [0.5, 0.26]}
+    store.dataset.set_values("predictions", {
+        i: fo.Detections(detections=[detection(fo, "disc", [0.1, 0.1, 0.1, 0.1], s) for s in v])
+        for i, v in scores.items()
+    }, key_field="id")  # fmt: skip
+    ids = [c, b, a, store.ids("pool")[3]]  # any order; the last one was never predicted
+    shown = PrelabelSettings(min_confidence=0.25, max_boxes=1)
+    assert image_costs(store, ids, "boxes", tmp_path, PrelabelSettings()).tolist() == [2, 0, 2, 0]
+    assert image_costs(store, ids, "boxes", tmp_path, shown).tolist() == [1, 0, 1, 0]
+    assert image_costs(store, ids, "images", tmp_path).tolist() == [1, 1, 1, 1]
+    seconds = image_costs(store, ids, "seconds", tmp_path)  # no rounds yet: the priors
+    assert seconds.tolist() == pytest.approx(PRIORS.image_seconds(np.array([2, 0, 2, 0])).tolist())
+    with pytest.raises(ValueError, match="budget unit 'pages'"):
+        image_costs(store, ids, "pages", tmp_path)
