@@ -32,7 +32,8 @@ th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .up{color:#1a7f37}.down{color:#cf222e}.note{color:#666;font-size:13px}
 .picks{display:flex;flex-wrap:wrap;gap:12px}
-.pick{width:210px;border:1px solid #ddd;border-radius:6px;padding:6px;font-size:12px}
+.pick{width:210px;border:1px solid #ddd;border-radius:6px;padding:6px;font-size:12px;
+overflow-wrap:anywhere}
 .pick img{width:200px;display:block;margin-bottom:4px}
 .key span{display:inline-block;width:12px;height:3px;margin:0 4px 3px 10px}
 """
