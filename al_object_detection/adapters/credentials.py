@@ -8,6 +8,7 @@ Nothing here prompts: a missing value is ``None`` and the caller fails with a cl
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,3 +75,11 @@ def parse_dotenv(text: str) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
     return values
+
+
+_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@`` part (a link to show, not to sign in with)."""
+    return _USERINFO.sub("", url, count=1)

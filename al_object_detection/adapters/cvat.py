@@ -33,7 +33,7 @@ from al_object_detection.adapters.annotation import (
 )
 from al_object_detection.adapters.annotation_http import RetryPolicy
 from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.credentials import SecretSource
+from al_object_detection.adapters.credentials import SecretSource, without_userinfo
 from al_object_detection.adapters.cvat_api import CvatApi
 from al_object_detection.adapters.cvat_shapes import prelabel_shape, to_box
 
@@ -190,7 +190,7 @@ class CvatAnnotator:
             jobs += self._ensure_prelabels(api, task_id, prelabels)
             task_ids.append(task_id)
         log.info("cvat_batch_submitted", key=key, tasks=task_ids, images=len(sample_ids))
-        server = self.settings.url.rstrip("/")
+        server = without_userinfo(self.settings.url).rstrip("/")  # stored: no password
         return CvatHandle(key, tuple(task_ids), tuple(sample_ids), server, tuple(jobs)).dumps()
 
     @reconnect_after_refusal

@@ -24,7 +24,6 @@ SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@:]+:([^/\s@]+)@")
-_ANY_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
 _MIN_SECRET_LEN = 4
 
 Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
@@ -50,11 +49,6 @@ def secret_values(
     for value in [*named.values(), *found]:
         found.update(_URL_USERINFO.findall(value))
     return {value for value in found if len(value) >= _MIN_SECRET_LEN}
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without its ``user:password@`` part (a link to show, not to sign in with)."""
-    return _ANY_USERINFO.sub("", url, count=1)
 
 
 class Redactor:

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.credentials import SecretSource
+from al_object_detection.adapters.credentials import SecretSource, without_userinfo
 from al_object_detection.adapters.cvat import CvatSettings
 from al_object_detection.adapters.label_studio import LabelStudioSettings
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB
-from al_object_detection.daemon.redact import MASK, Redactor, secret_values, without_userinfo
+from al_object_detection.daemon.redact import MASK, Redactor, secret_values
 from al_object_detection.states.store import RoundStore
 
 from .tiny import load_shapes, write_project
