@@ -6,8 +6,10 @@ For every recorded learning curve (one arm, one seed) and every round k >= 2, th
 power law is fitted on rounds 0..k-1 and predicts the gain of round k; the error against what
 round k actually gave is averaged (mean absolute error, mAP50-95). The same is done with the
 seeds of an arm pooled (the fit the rule makes from several curves), and for a baseline
-measured in the same run: "the last round's gain repeats". Without result files, the 3-seed
-table recorded by the label-efficiency benchmark (means over seeds) is used.
+measured in the same run: "the last round's gain repeats". "80% cover" is how often the
+actual gain fell inside the rule's interval; that interval is for the expected gain, so one
+noisy round falls outside it more often. Without result files, the 3-seed table recorded by
+the label-efficiency benchmark (means over seeds) is used.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def main() -> None:
     curves = load_curves(paths)
     source = ", ".join(map(str, paths)) or "the recorded 3-seed table (means)"
     print(f"curves from {source}")
-    print(f"{'curves':<32} {'fit':<12} {'n':>3} {'rule MAE':>9} {'last-gain MAE':>14} "
+    print(f"{'curves':<40} {'fit':<12} {'n':>3} {'rule MAE':>9} {'last-gain MAE':>14} "
           f"{'ratio':>6} {'80% cover':>9}")  # fmt: skip
     totals: dict[str, tuple[list[float], list[float], list[bool]]] = {}
     for arm, arm_curves in curves.items():
@@ -96,7 +98,7 @@ def main() -> None:
 def _line(name: str, how: str, rule: list[float], base: list[float], covered: list[bool]) -> None:
     mae, base_mae = float(np.mean(rule)), float(np.mean(base))
     ratio = mae / base_mae if base_mae > 0 else float("nan")
-    print(f"{name:<32} {how:<12} {len(rule):>3} {mae:>9.4f} {base_mae:>14.4f} {ratio:>6.2f} "
+    print(f"{name:<40} {how:<12} {len(rule):>3} {mae:>9.4f} {base_mae:>14.4f} {ratio:>6.2f} "
           f"{np.mean(covered):>9.0%}")  # fmt: skip
 
 
