@@ -44,7 +44,7 @@ def learning_curve_uri(
         )  # fmt: skip
     by_images.set_ylim(bottom=0.0)
     by_images.set_ylabel("validation mAP")
-    by_images.legend(fontsize=8, loc="lower right")
+    by_images.legend(fontsize=8, loc="upper left")
     figure.tight_layout()
     return _png_uri(figure)
 
