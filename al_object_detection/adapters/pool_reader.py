@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -36,13 +37,12 @@ def read_prediction_arrays(
     no_boxes = np.zeros((0, n_classes), np.float32)
     per_image: list[NDArray[Any]] = [no_boxes] * len(ids)
     vectors = _Vectors(len(ids))
-    projection = {f"{predictions}.detections.class_scores": 1, embedding: 1}
-    for position, document in _documents(collection, ids, projection, chunk):
-        boxes = (document.get(predictions) or {}).get("detections") or ()
-        if boxes:
-            rows = [box.get("class_scores") for box in boxes]
+    fields = {"s": f"${predictions}.detections.class_scores", "e": f"${embedding}"}
+    for position, document in _documents(collection, ids, fields, chunk):
+        rows = document.get("s")
+        if rows:
             per_image[position] = np.asarray(rows, dtype=np.float32).reshape(len(rows), n_classes)
-        vectors.put(position, document.get(embedding))
+        vectors.put(position, document.get("e"))
     counts = np.fromiter((len(rows) for rows in per_image), dtype=np.int64, count=len(ids))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     scores = np.concatenate(per_image) if per_image else no_boxes
@@ -54,8 +54,8 @@ def read_embeddings(
 ) -> NDArray[Any] | None:
     """Embeddings of ``ids`` in order, or None when any is missing."""
     vectors = _Vectors(len(ids))
-    for position, document in _documents(collection, ids, {embedding: 1}, chunk):
-        vectors.put(position, document.get(embedding))
+    for position, document in _documents(collection, ids, {"e": f"${embedding}"}, chunk):
+        vectors.put(position, document.get("e"))
     return vectors.result()
 
 
@@ -64,28 +64,44 @@ def read_values(
 ) -> list[Any]:
     """One top-level field of ``ids``, in order (None where a sample lacks it)."""
     values: list[Any] = [None] * len(ids)
-    for position, document in _documents(collection, ids, {field: 1}, chunk):
-        values[position] = document.get(field)
+    for position, document in _documents(collection, ids, {"v": f"${field}"}, chunk):
+        values[position] = document.get("v")
     return values
 
 
 def _documents(
-    collection: Any, ids: Sequence[str], projection: dict[str, int], chunk: int
+    collection: Any, ids: Sequence[str], fields: dict[str, str], chunk: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(position in ``ids``, document) for every id; a missing id is an error."""
-    from bson import ObjectId
+    """(position in ``ids``, ``{name: value of its path}``) for every id; missing ids raise.
 
+    The next chunk is fetched (and decoded) in a thread while this one is consumed, so the
+    server's work overlaps the caller's.
+    """
     position = {sample_id: i for i, sample_id in enumerate(ids)}
     if len(position) != len(ids):
         raise ValueError("sample ids must be unique")
     seen = 0
-    for start in range(0, len(ids), chunk):
-        wanted = [ObjectId(i) for i in ids[start : start + chunk]]
-        for document in collection.find({"_id": {"$in": wanted}}, projection):
-            seen += 1
-            yield position[str(document["_id"])], document
+    with ThreadPoolExecutor(max_workers=1) as fetcher:
+        ahead = fetcher.submit(_fetch, collection, ids[:chunk], fields) if ids else None
+        for start in range(0, len(ids), chunk):
+            assert ahead is not None
+            documents = ahead.result()
+            following = ids[start + chunk : start + 2 * chunk]
+            ahead = fetcher.submit(_fetch, collection, following, fields) if following else None
+            for document in documents:
+                seen += 1
+                yield position[str(document["_id"])], document
     if seen != len(ids):
         raise LookupError(f"{len(ids) - seen} of {len(ids)} samples are not in the dataset")
+
+
+def _fetch(collection: Any, ids: Sequence[str], fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The documents of ``ids`` (any order), each with ``_id`` and ``fields``."""
+    from bson import ObjectId
+
+    wanted = [ObjectId(i) for i in ids]
+    pipeline = [{"$match": {"_id": {"$in": wanted}}}, {"$project": fields}]
+    return list(collection.aggregate(pipeline))
 
 
 class _Vectors:
