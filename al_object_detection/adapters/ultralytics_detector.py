@@ -89,7 +89,7 @@ class YOLOv8_ALObjectDetector:
         stream = model.predict(
             list(filepaths),
             stream=True,
-            predictor=scoring_predictor(settings.embedding_layer),
+            predictor=scoring_predictor(settings.embedding_layer, settings.embedding_pooling),
             imgsz=settings.imgsz,
             conf=settings.conf,
             iou=settings.iou,

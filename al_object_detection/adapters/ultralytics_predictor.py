@@ -17,7 +17,8 @@ from ultralytics.utils import nms
 class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
     """Keeps each kept box's full class-score vector and a pooled image embedding."""
 
-    embedding_layer: int = -2
+    embedding_layer: int = 15
+    embedding_pooling: str = "max"
 
     def setup_model(self, model: Any, verbose: bool = True) -> None:
         super().setup_model(model, verbose=verbose)
@@ -26,7 +27,10 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
         layers[self.embedding_layer].register_forward_hook(self._keep_pooled)
 
     def _keep_pooled(self, _module: Any, _inputs: Any, output: torch.Tensor) -> None:
-        self._pooled = output.float().mean(dim=(2, 3))
+        maps = output.float()
+        self._pooled = (
+            maps.amax(dim=(2, 3)) if self.embedding_pooling == "max" else maps.mean((2, 3))
+        )
 
     def postprocess(
         self, preds: Any, img: torch.Tensor, orig_imgs: Any, **kwargs: Any
@@ -61,9 +65,10 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
         return list(results)
 
 
-def scoring_predictor(embedding_layer: int) -> type[ScoringPredictor]:
-    """A ``ScoringPredictor`` class that pools the given layer's output."""
-    return type("ScoringPredictor", (ScoringPredictor,), {"embedding_layer": embedding_layer})
+def scoring_predictor(embedding_layer: int, pooling: str = "max") -> type[ScoringPredictor]:
+    """A ``ScoringPredictor`` class that pools the given layer's output ("max" or "mean")."""
+    attrs = {"embedding_layer": embedding_layer, "embedding_pooling": pooling}
+    return type("ScoringPredictor", (ScoringPredictor,), attrs)
 
 
 def _top_score_vectors(kept: torch.Tensor, n_classes: int) -> NDArray[Any]:

@@ -21,7 +21,9 @@ _PREDICT_KEYS: dict[str, type | tuple[type, ...]] = {
     "batch": int,
     "device": str,
     "embedding_layer": int,
+    "embedding_pooling": str,
 }
+POOLINGS = ("mean", "max")
 _SECTIONS = ("train", "predict")
 
 
@@ -39,7 +41,8 @@ class PredictSettings:
     max_det: int = 100
     batch: int = 16
     device: str = ""
-    embedding_layer: int = -2
+    embedding_layer: int = 15  # YOLOv8's P3 output: bench/results/embedding_purity-*.txt
+    embedding_pooling: str = "max"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloCon
     predict = PredictSettings(**predict_raw)
     if not 0.0 <= predict.conf <= 1.0 or not 0.0 <= predict.iou <= 1.0:
         raise ConfigError(f"{source}: [predict] conf and iou must lie in [0, 1]")
+    if predict.embedding_pooling not in POOLINGS:
+        raise ConfigError(f"{source}: [predict] embedding_pooling must be one of {POOLINGS}")
     if predict.imgsz < 32 or predict.batch < 1 or predict.max_det < 1:
         raise ConfigError(f"{source}: [predict] imgsz >= 32, batch >= 1, max_det >= 1 are required")
     return YoloConfig(train=train, predict=predict, source=source)

@@ -54,3 +54,12 @@ def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
 def test_missing_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"absent.toml: cannot read the config file"):
         load_yolo_config(tmp_path / "absent.toml")
+
+
+def test_embedding_pooling_is_mean_or_max() -> None:
+    assert (
+        parse_yolo_config({"predict": {"embedding_pooling": "mean"}}).predict.embedding_pooling
+        == "mean"
+    )
+    with pytest.raises(ConfigError, match=r"\[predict\] embedding_pooling must be one of"):
+        parse_yolo_config({"predict": {"embedding_pooling": "sum"}})
