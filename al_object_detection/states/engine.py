@@ -250,6 +250,10 @@ class Engine:
         else:
             chosen = self._choose_in_unit(current, sampler, pool, rng)
         picked = [str(pool_ids[i]) for i in chosen.positions]
+        if not bootstrap and not self._needs_predictions(current):
+            # the pool was not predicted: the picks alone, for the annotators' pre-labels
+            detector = self._round_detector(current)
+            steps.predict(self.ctx, picked, detector=detector, only_stale=True, progress=False)
         self._record_picks(current, picked, chosen)
         self.log(f"round {current.round}: picked {len(picked)} of {len(pool_ids)} with {sampler}")
         names = [Path(p).name for p in self.ctx.store.filepaths(picked[:5])]

@@ -84,8 +84,11 @@ def test_random_picks_run_no_pool_prediction(store: FiftyOneStore, tmp_path: Pat
     assert store.counts()["labeled"] == 10
     path1 = [t.to_state for t in al.rounds.transitions(1)]
     assert path1[:3] == [m.PENDING, m.PREDICTING, m.SAMPLING]
-    train_side = store.dataset.match({"al_split": {"$ne": "val"}})
-    assert set(train_side.values("prediction_model")) == {None}  # only val was predicted
+    pool = store.dataset.match({"al_split": "pool"})
+    assert set(pool.values("prediction_model")) == {None}  # the pool was never predicted
+    picked1 = store.dataset.match({"al_round": 1})
+    assert len(picked1) == 4
+    assert None not in picked1.values("prediction_model")  # the picks were, for pre-labels
 
 
 @pytest.mark.slow

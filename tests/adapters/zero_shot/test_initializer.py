@@ -97,5 +97,7 @@ def test_zero_shot_bootstrap_then_normal_rounds(project: str) -> None:
         "predicting",
         "sampling",
     ]
+    picked1 = dataset.match({"al_round": 1})  # random picks: only they are predicted (pre-labels)
+    assert set(picked1.values("prediction_model")) == {str(weights)}
     pool = dataset.match({"al_split": "pool"})
-    assert set(pool.values("prediction_model")) == {str(weights)}
+    assert set(pool.values("prediction_model")) == {None}
