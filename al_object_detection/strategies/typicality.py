@@ -5,6 +5,11 @@ Embeddings (pool and labeled, L2-normalised) are clustered by k-means into
 picked images, the largest such cluster first, and is that cluster's most *typical* image:
 ``typicality = 1 / (mean distance to its K nearest neighbours in the cluster)``. At low budgets
 this covers the dense regions of the data instead of its outliers.
+
+As in the reference implementation, the clusters are capped (``MAX_CLUSTERS``): a large budget
+then takes several picks per cluster, least covered first, instead of fragmenting the density
+estimate into thousands of tiny clusters; k-means is fitted on a seeded sample of at most
+``FIT_SAMPLE`` rows and assigns every row, so a million-image pool stays tractable.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from al_object_detection.strategies.distances import as_float32
 
 ROW_BLOCK = 1024
 KMEANS_INIT = 3
+MAX_CLUSTERS = 500
+FIT_SAMPLE = 100_000
 
 
 def typicality(points: Array, k_neighbors: int) -> Array:
@@ -46,7 +53,8 @@ def normalized(x: Array) -> Array:
 
 
 def cluster(points: Array, n_clusters: int, *, rng: np.random.Generator) -> Array:
-    """k-means labels of ``points`` (seeded by ``rng``; mini-batch above 50 clusters)."""
+    """k-means labels of ``points`` (seeded by ``rng``; mini-batch above 50 clusters; fitted
+    on a sample of ``FIT_SAMPLE`` rows when there are more)."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     seed = int(rng.integers(2**31 - 1))
@@ -55,7 +63,11 @@ def cluster(points: Array, n_clusters: int, *, rng: np.random.Generator) -> Arra
         model = KMeans(n_clusters, n_init=KMEANS_INIT, random_state=seed)
     else:
         model = MiniBatchKMeans(n_clusters, n_init=KMEANS_INIT, random_state=seed, batch_size=4096)
-    return np.asarray(model.fit_predict(points), dtype=np.int64)
+    if len(points) <= FIT_SAMPLE:
+        return np.asarray(model.fit_predict(points), dtype=np.int64)
+    sample = rng.choice(len(points), FIT_SAMPLE, replace=False)
+    model.fit(points[sample])
+    return np.asarray(model.predict(points), dtype=np.int64)
 
 
 def typiclust(
@@ -80,25 +92,36 @@ def typiclust(
     if want == 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     n_known = len(known) + len(taken_pos)
-    labels = cluster(np.concatenate([pool, known]), n_known + want, rng=rng)
+    n_clusters = min(n_known + want, MAX_CLUSTERS)
+    labels = cluster(np.concatenate([pool, known]), n_clusters, rng=rng)
     pool_labels = labels[: len(pool)]
     n_clusters = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=n_clusters)
     covered = np.bincount(labels[len(pool) :], minlength=n_clusters)
     covered += np.bincount(pool_labels[taken_pos], minlength=n_clusters)
     typical = np.zeros(len(pool))
-    for c in np.unique(pool_labels):
-        members = np.flatnonzero(pool_labels == c)
-        typical[members] = typicality(pool[members], k_neighbors)
+    by_cluster = _members(pool_labels, n_clusters)
+    queues: list[Array] = []  # each cluster's free members, most typical first
+    for members in by_cluster:
+        typical[members] = typicality(pool[members], k_neighbors) if len(members) else 0.0
+        free_members = members[free[members]]
+        queues.append(free_members[np.argsort(-typical[free_members], kind="stable")])
+    taken_from = np.zeros(n_clusters, dtype=np.int64)
+    left = np.array([len(q) for q in queues], dtype=np.int64)
     picks: list[int] = []
     for _ in range(want):
-        has_free = np.bincount(pool_labels[free], minlength=n_clusters) > 0
         order = np.lexsort((np.arange(n_clusters), -sizes, covered))
-        c = int(next(i for i in order if has_free[i]))
-        members = np.flatnonzero((pool_labels == c) & free)
-        best = int(members[np.argmax(typical[members])])
-        picks.append(best)
-        free[best] = False
+        c = int(next(i for i in order if left[i] > 0))
+        picks.append(int(queues[c][taken_from[c]]))
+        taken_from[c] += 1
+        left[c] -= 1
         covered[c] += 1
     pos = np.asarray(picks, dtype=np.int64)
     return pos, typical[pos], sizes[pool_labels[pos]]
+
+
+def _members(labels: Array, n_clusters: int) -> list[Array]:
+    """The row positions of each cluster, in one sort."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.cumsum(np.bincount(labels, minlength=n_clusters))[:-1]
+    return np.split(order, bounds)

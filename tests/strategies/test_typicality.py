@@ -69,3 +69,27 @@ def test_sampler_reasons_and_missing_embeddings() -> None:
     bare = Pool.from_lists(["a"], [np.zeros((0, 1))], n_classes=1)
     with pytest.raises(ValueError, match="needs image embeddings"):
         TypiClustSampler().choose(bare, 1, rng=np.random.default_rng(0))
+
+
+def test_a_budget_above_the_cluster_cap_takes_several_per_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from al_object_detection.strategies import typicality as module
+
+    monkeypatch.setattr(module, "MAX_CLUSTERS", 3)
+    points, blob = _blobs([40, 25, 10])
+    pos, _, _ = typiclust(points, 7, rng=np.random.default_rng(0))
+    assert len(set(pos.tolist())) == 7
+    assert sorted(np.bincount(blob[pos], minlength=3).tolist()) == [2, 2, 3]  # least covered first
+
+
+def test_k_means_fitted_on_a_sample_still_assigns_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from al_object_detection.strategies import typicality as module
+
+    monkeypatch.setattr(module, "FIT_SAMPLE", 30)
+    points, blob = _blobs([40, 25, 10])
+    labels = module.cluster(points, 3, rng=np.random.default_rng(0))
+    assert len(labels) == len(points)
+    assert len({(b, c) for b, c in zip(blob.tolist(), labels.tolist(), strict=True)}) == 3
