@@ -13,6 +13,7 @@ in the acceptance stage); a job reopened later makes it not done again.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -162,9 +163,7 @@ class CvatAnnotator:
         ``source``, else the environment, systemd credentials and ``.env`` of that moment)
         whenever the server refused the credentials."""
 
-        def settings() -> CvatSettings:
-            return CvatSettings.from_env(source or SecretSource.default(), **options)
-
+        settings = functools.partial(CvatSettings.from_env, source, **options)
         return cls(store, settings(), reload_settings=settings)
 
     @reconnect_after_refusal

@@ -11,6 +11,7 @@ task counts as finished but brings no labels: the sample stays in the pool).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -135,9 +136,7 @@ class LabelStudioAnnotator:
         ``source``, else the environment, systemd credentials and ``.env`` of that moment)
         whenever the server refused the credentials."""
 
-        def settings() -> LabelStudioSettings:
-            return LabelStudioSettings.from_env(source or SecretSource.default(), **options)
-
+        settings = functools.partial(LabelStudioSettings.from_env, source, **options)
         return cls(store, settings(), reload_settings=settings)
 
     @reconnect_after_refusal
