@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ObjectDetectionActiveLearner": "al_object_detection.learner",
-    "YOLOv8_ALObjectDetector": "al_object_detection.adapters.ultralytics_detector",
-    "ZeroShot_ALObjectDetector": "al_object_detection.adapters.owlv2",
+    "YOLOv8_ALObjectDetector": "al_object_detection.adapters.detection.yolo",
+    "ZeroShot_ALObjectDetector": "al_object_detection.adapters.zero_shot.owlv2",
     "ZeroShotModelInitializer": "al_object_detection.initializer",
-    "FiftyOneStore": "al_object_detection.adapters.fiftyone_store",
-    "OracleAnnotator": "al_object_detection.adapters.oracle",
+    "FiftyOneStore": "al_object_detection.adapters.dataset.store",
+    "OracleAnnotator": "al_object_detection.adapters.annotation.oracle",
     "Sampler": "al_object_detection.strategies",
     "UncertaintySampler": "al_object_detection.strategies",
     "DiversitySampler": "al_object_detection.strategies",

@@ -20,10 +20,11 @@ def build_engine(
     log_error: Callable[[str], None] | None = None,
 ) -> Engine:
     """The engine for ``config``: its FiftyOne dataset, detector, annotator and state file."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
-    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
     from al_object_detection.offline import activate
     from al_object_detection.states.steps import RoundContext
+
     activate(config.state_dir)
     import_fiftyone(config.database_dir, database_uri=config.database_uri)
     store = FiftyOneStore.open(config.dataset)
@@ -35,7 +36,7 @@ def build_engine(
     plan = build_plan(config)
     zero_shot = None
     if config.bootstrap == "zero_shot":
-        from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+        from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
 
         zero_shot = ZeroShot_ALObjectDetector(
             config.zero_shot_config, classes=store.classes or None
@@ -67,8 +68,11 @@ def build_plan(config: ProjectConfig) -> Plan:
         max_attempts=config.max_attempts,
         poll_interval_s=config.poll_interval_s,
         stop=StopRules(
-            config.max_rounds, config.label_budget, config.target_map50_95,
-            min_gain=config.min_gain, min_gain_per=config.min_gain_per,
+            config.max_rounds,
+            config.label_budget,
+            config.target_map50_95,
+            min_gain=config.min_gain,
+            min_gain_per=config.min_gain_per,
         ),
         budget_unit=config.budget_unit,
     )
@@ -77,9 +81,12 @@ def build_plan(config: ProjectConfig) -> Plan:
 #: The annotation backends by name: the module and class of each (a learner's state file
 #: records the class name).
 ANNOTATORS = {
-    "oracle": ("al_object_detection.adapters.oracle", "OracleAnnotator"),
-    "cvat": ("al_object_detection.adapters.cvat", "CvatAnnotator"),
-    "labelstudio": ("al_object_detection.adapters.label_studio", "LabelStudioAnnotator"),
+    "oracle": ("al_object_detection.adapters.annotation.oracle", "OracleAnnotator"),
+    "cvat": ("al_object_detection.adapters.annotation.cvat.annotator", "CvatAnnotator"),
+    "labelstudio": (
+        "al_object_detection.adapters.annotation.label_studio.annotator",
+        "LabelStudioAnnotator",
+    ),
 }
 
 

@@ -20,7 +20,7 @@ def run_demo(settings: ExperimentSettings) -> dict[str, list[dict[str, Any]]]:
     """Run round 0 and both arms; print per-round results and a summary; write the PNG."""
     workdir = settings.workdir.resolve()
     activate(workdir / "state")
-    from al_object_detection.adapters.fiftyone_store import import_fiftyone
+    from al_object_detection.adapters.dataset.store import import_fiftyone
     from al_object_detection.project import DEFAULT_STRATEGY
     from al_object_detection.strategies import RandomSampler, build_sampler
 

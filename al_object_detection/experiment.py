@@ -51,7 +51,7 @@ class Experiment:
 
     def prepare(self) -> dict[str, int]:
         """Demo data into a fresh dataset for round 0, and the checkpoint on disk."""
-        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+        from al_object_detection.adapters.dataset.store import FiftyOneStore
         from al_object_detection.data.deepforest import make_deepforest
         from al_object_detection.data.registry import wheel_members
 
@@ -87,10 +87,10 @@ class Experiment:
 
     def learner(self, arm: str, sampler: Any, *, rounds: int) -> Any:
         """The learner of one arm (its own dataset, state file and detector runs)."""
-        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-        from al_object_detection.adapters.oracle import OracleAnnotator
-        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-        from al_object_detection.adapters.yolo_config import load_yolo_config
+        from al_object_detection.adapters.annotation.oracle import OracleAnnotator
+        from al_object_detection.adapters.dataset.store import FiftyOneStore
+        from al_object_detection.adapters.detection.config import load_yolo_config
+        from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
         from al_object_detection.learner import ObjectDetectionActiveLearner
 
         s = self.settings

@@ -44,7 +44,7 @@ class ObjectDetectionActiveLearner:
         zero_shot_model: Any = None,
         log: Callable[[str], None] = print,
     ) -> None:
-        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+        from al_object_detection.adapters.dataset.store import FiftyOneStore
         from al_object_detection.project import DEFAULT_STRATEGY
         from al_object_detection.states.steps import RoundContext
         from al_object_detection.strategies import build_sampler, sampler_spec
@@ -95,9 +95,9 @@ class ObjectDetectionActiveLearner:
         log: Callable[[str], None] = print,
     ) -> ObjectDetectionActiveLearner:
         """Rebuild a learner from its state file (dataset, detector, strategy, plan)."""
-        from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-        from al_object_detection.adapters.yolo_config import parse_yolo_config
+        from al_object_detection.adapters.dataset.store import FiftyOneStore
+        from al_object_detection.adapters.detection.config import parse_yolo_config
+        from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
         from al_object_detection.strategies import build_sampler
 
         path = Path(path)
@@ -119,7 +119,7 @@ class ObjectDetectionActiveLearner:
             annotator = _annotator_by_name(recipe["annotator"], store, path)
         zero_shot_model = None
         if recipe.get("zero_shot_config"):
-            from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+            from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
 
             zero_shot_model = ZeroShot_ALObjectDetector(
                 recipe["zero_shot_config"], classes=store.classes
@@ -222,7 +222,7 @@ def _pickle_path_advice(path: Path) -> str:
 def _annotator_from_env(store: Any) -> Any:
     """The seed's default annotator: CVAT, configured from FIFTYONE_CVAT_* (or a .env file)."""
     try:
-        from al_object_detection.adapters.cvat import CvatAnnotator
+        from al_object_detection.adapters.annotation.cvat.annotator import CvatAnnotator
     except ImportError as error:
         raise NotConfiguredError(
             "no annotator given and the CVAT backend is not available in this installation; "

@@ -4,7 +4,7 @@ The original module's import path for :class:`ZeroShotModelInitializer` and the 
 detector, kept so its README's usage runs as written.
 """
 
-from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
+from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
 from al_object_detection.initializer import ZeroShotModelInitializer
 
 __all__ = ["ZeroShotModelInitializer", "ZeroShot_ALObjectDetector"]

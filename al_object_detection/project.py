@@ -110,7 +110,7 @@ class ProjectConfig:
         """The ``from_env`` options of the configured annotation server (none for the oracle)."""
         if self.backend == "oracle":
             return {}
-        from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+        from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 
         knobs = {**_SCHEMA_DEFAULTS, **self.annotation}
         prelabels = PrelabelSettings(
@@ -239,7 +239,7 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
 
 
 def _check_database(dataset: dict[str, Any], source: Path) -> None:
-    from al_object_detection.adapters.database import check_uri
+    from al_object_detection.adapters.dataset.database import check_uri
 
     if dataset["database_uri"] and dataset["database_dir"]:
         raise ProjectConfigError(

@@ -69,7 +69,7 @@ def _check_model(config: ProjectConfig) -> None:
 
 
 def _check_detector_config(config: ProjectConfig) -> None:
-    from al_object_detection.adapters.yolo_config import ConfigError, load_yolo_config
+    from al_object_detection.adapters.detection.config import ConfigError, load_yolo_config
 
     try:
         load_yolo_config(config.detector_config)
@@ -78,9 +78,9 @@ def _check_detector_config(config: ProjectConfig) -> None:
 
 
 def _check_zero_shot(config: ProjectConfig) -> None:
-    from al_object_detection.adapters.owl2_config import load_owl2_config
-    from al_object_detection.adapters.owlv2_weights import ZeroShotError, locate_weights
-    from al_object_detection.adapters.yolo_config import ConfigError
+    from al_object_detection.adapters.detection.config import ConfigError
+    from al_object_detection.adapters.zero_shot.config import load_owl2_config
+    from al_object_detection.adapters.zero_shot.weights import ZeroShotError, locate_weights
     from al_object_detection.offline import activate
 
     where = f"{config.source}: [sampling] zero_shot_config"
@@ -101,7 +101,7 @@ def _check_zero_shot(config: ProjectConfig) -> None:
 
 
 def _shipped_model_yamls() -> list[str]:
-    from al_object_detection.adapters.yolo_config import ultralytics_dir
+    from al_object_detection.adapters.detection.config import ultralytics_dir
 
     models = ultralytics_dir() / "cfg" / "models"
     return sorted({p.name for p in models.rglob("*.yaml")})

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from al_object_detection.adapters.fiftyone_store import (  # noqa: E402
+from al_object_detection.adapters.dataset.store import (  # noqa: E402
     FiftyOneStore,
     import_fiftyone,
 )

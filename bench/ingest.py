@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -108,7 +108,7 @@ def drop_into_daemon(
     store = FiftyOneStore.open(dataset_name, create=True)
     project = work / "project"
     config = write_config(project, dataset_name)
-    cli = [sys.executable, "-m", "al_object_detection.daemon.cli"]
+    cli = [sys.executable, "-m", "al_object_detection.cli"]
     pause = [*cli, "override", "--config", str(config), "pause", "--reason", "bench", "--yes"]
     subprocess.run(pause, check=True, capture_output=True)
     log = project / "daemon.log"

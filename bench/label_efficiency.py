@@ -211,8 +211,8 @@ class Bench:
     # -- rounds --------------------------------------------------------------------------
 
     def _detector(self, weights: Path, tag: str) -> Any:
-        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-        from al_object_detection.adapters.yolo_config import load_yolo_config
+        from al_object_detection.adapters.detection.config import load_yolo_config
+        from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
         p = self.profile
         config = load_yolo_config()

@@ -54,7 +54,7 @@ def main() -> None:
         print(json.dumps(figures), flush=True)
         return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="pool-scale-"))
-    from al_object_detection.adapters.mongod import MongoServer
+    from al_object_detection.adapters.dataset.mongod import MongoServer
 
     server = MongoServer(work / "db", cache_gb=4.0)
     rows = []
@@ -78,7 +78,7 @@ def main() -> None:
 
 def build(size: int) -> dict[str, Any]:
     """Ingest ``size`` samples, label 1% of them, write one round of predictions."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
     from al_object_detection.ingest.pool import PoolWriter
 
     import_fiftyone()
@@ -108,7 +108,7 @@ def build(size: int) -> dict[str, Any]:
 
 def sample(size: int, strategy: str = "") -> dict[str, Any]:
     """What one sampling step does: read the pool's arrays, pick 5,000; and the status counts."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
     from al_object_detection.project import DEFAULT_STRATEGY
     from al_object_detection.states import steps
     from al_object_detection.strategies import build_sampler
@@ -155,7 +155,7 @@ def sample(size: int, strategy: str = "") -> dict[str, Any]:
 
 def _predictions(ids: list[str], paths: list[str]) -> Iterator[tuple[str, Any]]:
     """One prediction per sample: Poisson box counts, sigmoid-like scores, clustered embeddings."""
-    from al_object_detection.adapters.detector import ImagePrediction
+    from al_object_detection.adapters.detection.protocol import ImagePrediction
 
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((200, DIM)).astype(np.float32)
@@ -253,7 +253,7 @@ def _status_latency(root: Path, server: Any, size: int) -> dict[str, float]:
     )
     (root / "state").mkdir(exist_ok=True)
     RoundStore(root / "state" / "bench.sqlite").close()
-    command = [sys.executable, "-m", "al_object_detection.daemon.cli", "status", "--config"]
+    command = [sys.executable, "-m", "al_object_detection.cli", "status", "--config"]
     started = time.perf_counter()
     subprocess.run([*command, str(config)], capture_output=True, check=True)
     return {"alod_status_s": time.perf_counter() - started}

@@ -37,9 +37,9 @@ def main() -> None:
     activate(work / "state")
     from ultralytics import YOLO
 
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
-    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-    from al_object_detection.adapters.yolo_config import load_yolo_config
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.detection.config import load_yolo_config
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
     from al_object_detection.data.deepforest import make_deepforest
     from al_object_detection.data.registry import wheel_members
     from al_object_detection.experiment import CHECKPOINT

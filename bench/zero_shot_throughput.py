@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from al_object_detection.adapters.owl2_config import Owl2Config, load_owl2_config
-from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
-from al_object_detection.adapters.owlv2_tokenizer import TOKENIZER_FILES, write_clip_tokenizer
+from al_object_detection.adapters.zero_shot.config import Owl2Config, load_owl2_config
+from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
+from al_object_detection.adapters.zero_shot.tokenizer import TOKENIZER_FILES, write_clip_tokenizer
 from al_object_detection.offline import activate
 
 CLASSES = ["person", "car", "bicycle", "dog", "cat", "tree", "house", "boat"]
@@ -104,7 +104,7 @@ def _measure(
 
 
 def _preprocess(engine: Any, images: list[str], batch: int) -> None:
-    from al_object_detection.adapters.owlv2 import read_image
+    from al_object_detection.adapters.zero_shot.owlv2 import read_image
 
     for start in range(0, len(images), batch):
         engine.pixel_values([read_image(p) for p in images[start : start + batch]])

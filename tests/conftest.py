@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.mongod import MongoServer
+from al_object_detection.adapters.dataset.mongod import MongoServer
 
 _RUN_DIR = Path(tempfile.mkdtemp(prefix="alod-tests-"))
 os.environ["ALOD_STATE_DIR"] = str(_RUN_DIR / "state")
@@ -28,7 +28,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def fo() -> Any:
     """FiftyOne, imported offline against this test run's own database."""
-    from al_object_detection.adapters.fiftyone_store import import_fiftyone
+    from al_object_detection.adapters.dataset.store import import_fiftyone
 
     return import_fiftyone()
 
@@ -57,8 +57,8 @@ def shapes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_weights(shapes_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real (barely trained) YOLOv8n checkpoint for the shapes classes, made once."""
-    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-    from al_object_detection.adapters.yolo_config import parse_yolo_config
+    from al_object_detection.adapters.detection.config import parse_yolo_config
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
     config = parse_yolo_config(
         {"train": {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "plots": False}}

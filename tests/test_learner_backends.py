@@ -22,9 +22,9 @@ SERVER_SETTINGS = {
 @pytest.fixture
 def parts(tmp_path: Path, dataset_name: str, monkeypatch: Any) -> tuple[Any, Any, Path]:
     """A real FiftyOne store, an untrained detector and a state path; servers set by env."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-    from al_object_detection.adapters.yolo_config import parse_yolo_config
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+    from al_object_detection.adapters.detection.config import parse_yolo_config
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
     monkeypatch.chdir(tmp_path)  # no .env of the caller's
     for name, value in SERVER_SETTINGS.items():
@@ -51,7 +51,7 @@ def test_a_resumed_learner_gets_the_backend_it_was_made_with(
 
 
 def test_a_custom_annotator_must_be_passed_again(parts: tuple[Any, Any, Path]) -> None:
-    from al_object_detection.adapters.oracle import OracleAnnotator
+    from al_object_detection.adapters.annotation.oracle import OracleAnnotator
 
     class ReviewedOracle(OracleAnnotator):
         pass

@@ -113,7 +113,7 @@ def test_importing_the_package_is_light_and_offline(tmp_path: Path) -> None:
         from al_object_detection import states, strategies, daemon
         heavy = ("torch", "fiftyone", "ultralytics", "transformers", "sklearn")
         print(sorted(m for m in heavy if m in sys.modules))
-        cli = [sys.executable, "-m", "al_object_detection.daemon.cli", "--help"]
+        cli = [sys.executable, "-m", "al_object_detection.cli", "--help"]
         subprocess.run(cli, check=True, capture_output=True)  # a guarded child, too
         """,
         tmp_path,
@@ -129,8 +129,8 @@ def test_predict_and_train_make_no_network_attempt(tmp_path: Path, shapes_dir: P
         import sys
         from pathlib import Path
         import torch
-        from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-        from al_object_detection.adapters.yolo_config import parse_yolo_config
+        from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+        from al_object_detection.adapters.detection.config import parse_yolo_config
 
         data, work = Path(sys.argv[1]), Path(sys.argv[2])
         config = parse_yolo_config({

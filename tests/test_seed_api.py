@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 from tests.adapters.annotation.cvat_human import CvatHuman
 from tests.adapters.annotation.fake_cvat import FakeCvat
@@ -147,8 +147,8 @@ def test_the_seed_usage_runs_as_written_and_resumes_after_a_kill(
 
 
 def test_the_seed_zero_shot_imports_name_the_real_classes() -> None:
-    from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
-    from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+    from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
     from al_object_detection.initializer import ZeroShotModelInitializer
     from al_object_detection.strategies import RandomSampler
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.project import ProjectConfig
 from al_object_detection.states.engine import Engine
 from al_object_detection.states.steps import RoundContext

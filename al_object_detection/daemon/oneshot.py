@@ -27,7 +27,7 @@ _PASS_PAUSE_S = 0.6
 
 def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) -> dict[str, Any]:
     """Ingest ``paths`` (files or folders); returns what happened."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
     from al_object_detection.ingest.pool import PoolWriter
     from al_object_detection.offline import activate
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.credentials import parse_dotenv
+from al_object_detection.adapters.annotation.credentials import parse_dotenv
 
 MASK = "***"
 SECRET_NAME = re.compile(

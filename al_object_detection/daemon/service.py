@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from al_object_detection.adapters.database import DatabaseMismatchError
+from al_object_detection.adapters.dataset.database import DatabaseMismatchError
 from al_object_detection.daemon import driver as d
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.daemondb import DaemonDB
@@ -288,7 +288,7 @@ class Daemon:
     # -- helpers --------------------------------------------------------------------------
 
     def _open_dataset(self) -> Any:
-        from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+        from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
 
         project = self.config.project
         fo = import_fiftyone(project.database_dir, database_uri=project.database_uri)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from al_object_detection.adapters.credentials import SecretSource, without_userinfo
+from al_object_detection.adapters.annotation.credentials import SecretSource, without_userinfo
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB
 from al_object_detection.daemon.driver import CREDENTIALS_HINT, WAITING_FOR_OPERATOR
 from al_object_detection.daemon.locks import lock_holder, lock_paths

@@ -97,10 +97,10 @@ def _build(config_path: str) -> Any:
 
 def _is_config_error(error: Exception) -> bool:
     """Whether a failed build can only be the project's settings (starting again cannot help)."""
-    from al_object_detection.adapters.annotation import AnnotationConfigError
-    from al_object_detection.adapters.fiftyone_store import StoreError
-    from al_object_detection.adapters.ultralytics_detector import DetectorError
-    from al_object_detection.adapters.yolo_config import ConfigError
+    from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
+    from al_object_detection.adapters.dataset.store import StoreError
+    from al_object_detection.adapters.detection.config import ConfigError
+    from al_object_detection.adapters.detection.yolo import DetectorError
     from al_object_detection.project import ProjectConfigError
 
     known = (ProjectConfigError, ConfigError, DetectorError, StoreError, AnnotationConfigError)

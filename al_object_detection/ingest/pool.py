@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.fiftyone_store import POOL, FiftyOneStore, import_fiftyone
+from al_object_detection.adapters.dataset.store import POOL, FiftyOneStore, import_fiftyone
 
 HASH_FIELD = "al_sha256"
 

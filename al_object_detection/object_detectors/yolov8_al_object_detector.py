@@ -3,6 +3,6 @@
 The original module's import path, kept so its README's usage runs as written.
 """
 
-from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
+from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
 __all__ = ["YOLOv8_ALObjectDetector"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.project import ProjectConfig
 from al_object_detection.report.charts import learning_curve_uri
 from al_object_detection.report.page import PageData, render_page, write_page
@@ -165,7 +165,7 @@ def write_project_report(
     config: ProjectConfig, round_index: int | None = None, *, out: Path | None = None
 ) -> Path:
     """``alod report``: open the project's dataset and state file and write the report."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
 
     if not config.state_file.exists():
         raise FileNotFoundError(f"no state file at {config.state_file}: no round has run yet")

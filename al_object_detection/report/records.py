@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.report.costs import CostModel, CostObservation, fit_cost_model
 from al_object_detection.report.prelabels import Edits, compare, total
 from al_object_detection.report.timing import annotation_time

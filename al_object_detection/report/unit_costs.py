@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.report.records import cost_model, load_records
 
 

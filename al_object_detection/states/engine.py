@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationCredentialsError,
     AnnotationNotReady,
     AnnotationServerUnavailable,

@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from al_object_detection.adapters.annotation import Annotator
-    from al_object_detection.adapters.detector import Detector, TrainableDetector, TrainedModel
-    from al_object_detection.adapters.evaluation import DetectionMetrics
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.annotation.protocol import Annotator
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+    from al_object_detection.adapters.detection.evaluation import DetectionMetrics
+    from al_object_detection.adapters.detection.protocol import (
+        Detector,
+        TrainableDetector,
+        TrainedModel,
+    )
     from al_object_detection.strategies import Pool
 
 
@@ -152,7 +156,7 @@ def train(ctx: RoundContext, *, round_index: int) -> TrainedModel:
 
 def evaluate(ctx: RoundContext, *, round_index: int) -> DetectionMetrics:
     """Predict on the validation split and compute COCO mAP there."""
-    from al_object_detection.adapters.evaluation import evaluate_detections
+    from al_object_detection.adapters.detection.evaluation import evaluate_detections
 
     val_ids = ctx.store.ids("val")
     predict(ctx, val_ids, progress=False)

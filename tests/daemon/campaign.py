@@ -183,7 +183,7 @@ class Campaign:
         env["ALOD_CAMPAIGN_LEDGER"] = str(self.ledger)
         env["ALOD_CAMPAIGN_SUPPORT"] = str(SUPPORT_DIR)
         env["NOTIFY_SOCKET"] = self.notify_address
-        command = [sys.executable, "-m", "al_object_detection.daemon.cli", "run"]
+        command = [sys.executable, "-m", "al_object_detection.cli", "run"]
         with log.open("wb") as out:
             return subprocess.Popen(
                 [*command, "--config", str(self.config), *extra],

@@ -113,7 +113,7 @@ class IngestWindowCampaign:
     # -- runs ------------------------------------------------------------------------------
 
     def _spawn(self, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "al_object_detection.daemon.cli", "run"]
+        command = [sys.executable, "-m", "al_object_detection.cli", "run"]
         with (self.logs / f"{name}.log").open("wb") as out:
             return subprocess.Popen(
                 [*command, "--config", str(self.config)],
@@ -238,7 +238,7 @@ class IngestWindowCampaign:
             self.report.dropped[hashlib.sha256(data).hexdigest()] = name
 
     def _cli(self, *args: str) -> None:
-        command = [sys.executable, "-m", "al_object_detection.daemon.cli"]
+        command = [sys.executable, "-m", "al_object_detection.cli"]
         subprocess.run(
             [*command, args[0], "--config", str(self.config), *args[1:]],
             check=True, capture_output=True,

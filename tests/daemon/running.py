@@ -32,7 +32,7 @@ class RunningDaemon:
         env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path))
         if watchdog_s is not None:
             env["WATCHDOG_USEC"] = str(int(watchdog_s * 1e6))
-        command = [sys.executable, "-m", "al_object_detection.daemon.cli", "run"]
+        command = [sys.executable, "-m", "al_object_detection.cli", "run"]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [*command, "--config", str(config)],

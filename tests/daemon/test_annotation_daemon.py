@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.daemon.cli import main
+from al_object_detection.adapters.dataset.store import FiftyOneStore
+from al_object_detection.cli import main
 from al_object_detection.daemon.settings import load_config
 from al_object_detection.daemon.status import collect_status, render_status
 from al_object_detection.states.store import RoundStore

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.states.store import RoundStore
 
 from .tiny import write_project
@@ -75,7 +75,7 @@ def test_logs_pretty_prints_a_file(
 def run(config: Path) -> tuple[int, dict[str, object]]:
     """``alod run`` in a child process: its exit code and its last log line."""
     done = subprocess.run(
-        [sys.executable, "-m", "al_object_detection.daemon.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "al_object_detection.cli", "run", "--config", str(config)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ def test_status_into_a_closed_pipe_prints_no_traceback(tmp_path: Path, extra: li
     os.close(reader)  # every write now fails with EPIPE, whatever the timing
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "al_object_detection.daemon.cli", "status",
+            [sys.executable, "-m", "al_object_detection.cli", "status",
              "--config", str(config), *extra],
             stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120, check=False,
         )  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.states.store import RoundStore
 
 from .running import RunningDaemon
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 def run_until_done(config: Path) -> tuple[int, list[dict[str, Any]]]:
     """``alod run --until-done`` in a child process: its exit code and its log events."""
     done = subprocess.run(
-        [sys.executable, "-m", "al_object_detection.daemon.cli", "run", "--until-done",
+        [sys.executable, "-m", "al_object_detection.cli", "run", "--until-done",
          "--config", str(config)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.daemon.driver import INTERRUPTED
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.states.store import RoundStore

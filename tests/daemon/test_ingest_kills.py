@@ -26,7 +26,7 @@ CYCLES = [
 def test_kills_between_image_store_and_pool_lose_and_repeat_nothing(
     tmp_path: Path, fresh_dataset: str, fo: Any
 ) -> None:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     store = FiftyOneStore.open(fresh_dataset, create=True)
     report = IngestWindowCampaign(tmp_path, store.dataset).run(CYCLES)

@@ -69,7 +69,7 @@ class Setup:
 
 @pytest.fixture
 def setup(tmp_path: Path, fresh_dataset: str) -> Iterator[Setup]:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
     ready.folders.start()
@@ -152,7 +152,7 @@ def test_a_deleted_folder_is_watched_again_and_a_crash_loses_nothing(setup: Setu
 
 
 def test_a_closed_gate_holds_images_in_the_image_store(tmp_path: Path, fresh_dataset: str) -> None:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     is_open = [False]
 
@@ -180,7 +180,7 @@ def test_an_inotify_overflow_asks_for_a_rescan(tmp_path: Path, fresh_dataset: st
     (Writing it under a live watch raced the watcher's close event against the first drain:
     when the event came first, the file was ingested before the test could hide it.)
     """
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
     (ready.drop / "missed.png").write_bytes(png(colour=30))
@@ -254,7 +254,7 @@ def test_a_kill_between_link_and_unlink_never_gives_false_duplicates(
 ) -> None:
     """1,500 files, 40 already linked into the image store, judged in chunks of 1,000; or
     any batch when a drain publishes the recovered images before the files are judged."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
     make_drop(ready.drop, files)
@@ -284,7 +284,7 @@ def test_a_hard_linked_drop_file_is_not_shared_with_the_image_store(setup: Setup
 
 
 def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, fresh_dataset: str) -> None:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
     from al_object_detection.ingest.pool import HASH_FIELD, PoolWriter
 
     fo = import_fiftyone()

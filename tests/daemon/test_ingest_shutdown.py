@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.ingest import checks, faults
 from al_object_detection.ingest.quarantine import Quarantine
 
@@ -23,7 +23,7 @@ EXIT_MARGIN_S = 30.0  # generous: without the bound, the daemon never exits at a
 
 def paused_project(root: Path, dataset: str) -> Path:
     """A tiny project, paused (only ingestion works), with an empty dataset."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     FiftyOneStore.open(dataset, create=True)
     config = write_project(root, dataset, daemon={"shutdown_timeout_s": SHUTDOWN_TIMEOUT_S})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.daemon.install import render_unit, unit_spec
 from al_object_detection.daemon.settings import load_config
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.credentials import SecretSource, without_userinfo
-from al_object_detection.adapters.cvat import CvatSettings
-from al_object_detection.adapters.label_studio import LabelStudioSettings
+from al_object_detection.adapters.annotation.credentials import SecretSource, without_userinfo
+from al_object_detection.adapters.annotation.cvat.annotator import CvatSettings
+from al_object_detection.adapters.annotation.label_studio.annotator import LabelStudioSettings
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB
 from al_object_detection.daemon.redact import MASK, Redactor, secret_values
 from al_object_detection.states.store import RoundStore
@@ -142,7 +142,7 @@ def test_a_failing_annotation_server_leaks_no_secret_anywhere(
     env["CREDENTIALS_DIRECTORY"] = str(credentials)
 
     def alod(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "al_object_detection.daemon.cli", *args]
+        command = [sys.executable, "-m", "al_object_detection.cli", *args]
         return subprocess.run(
             [*command, "--config", str(config)],
             cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,

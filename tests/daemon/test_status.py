@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.credentials import SecretSource
+from al_object_detection.adapters.annotation.credentials import SecretSource
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB, Override
 from al_object_detection.daemon.logstream import LogContext
 from al_object_detection.daemon.settings import load_config

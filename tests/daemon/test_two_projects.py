@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import pytest
 
-from al_object_detection.adapters.mongod import MongoServer
+from al_object_detection.adapters.dataset.mongod import MongoServer
 from al_object_detection.daemon import exitcodes
 
 from .tiny import write_project
@@ -114,7 +114,7 @@ def _environment(extra: dict[str, str] | None) -> dict[str, str]:
 
 
 def _alod(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "al_object_detection.daemon.cli", *args]
+    command = [sys.executable, "-m", "al_object_detection.cli", *args]
     return subprocess.run(
         command, env=_environment(env), capture_output=True, text=True, timeout=300
     )
@@ -126,9 +126,7 @@ def _alod_process(
     python: bool = False,
     output: IO[str] | None = None,
 ) -> subprocess.Popen[str]:
-    prefix = (
-        [sys.executable] if python else [sys.executable, "-m", "al_object_detection.daemon.cli"]
-    )
+    prefix = [sys.executable] if python else [sys.executable, "-m", "al_object_detection.cli"]
     return subprocess.Popen(
         [*prefix, *args],
         env=_environment(env),

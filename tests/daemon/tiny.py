@@ -72,7 +72,7 @@ def write_project(
 
 def load_shapes(dataset: str, shapes: Path) -> Any:
     """The FiftyOne store of a fresh dataset holding the shapes folder (pool labels hidden)."""
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
     from al_object_detection.data.yolo import read_yolo
 
     store = FiftyOneStore.open(dataset, create=True)

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.report.build import ReportSettings, write_report
 from al_object_detection.report.costs import PRIORS

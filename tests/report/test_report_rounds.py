@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.assembly import build_engine
-from al_object_detection.daemon.cli import main
+from al_object_detection.cli import main
 from al_object_detection.project import load_project_config
 from al_object_detection.report.unit_costs import expected_boxes
 from al_object_detection.report.views import view_name

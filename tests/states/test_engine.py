@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.oracle import OracleAnnotator
-from al_object_detection.adapters.ultralytics_detector import DetectorError, YOLOv8_ALObjectDetector
-from al_object_detection.adapters.yolo_config import parse_yolo_config
+from al_object_detection.adapters.annotation.oracle import OracleAnnotator
+from al_object_detection.adapters.dataset.store import FiftyOneStore
+from al_object_detection.adapters.detection.config import parse_yolo_config
+from al_object_detection.adapters.detection.yolo import DetectorError, YOLOv8_ALObjectDetector
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.learner import ObjectDetectionActiveLearner
 from al_object_detection.states import machine as m

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationCredentialsError,
     AnnotationProgress,
 )
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.daemon.engines import NoDetector
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.states import machine as m

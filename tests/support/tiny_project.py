@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fault_points import reached
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.oracle import OracleAnnotator
-from al_object_detection.adapters.ultralytics_detector import YOLOv8_ALObjectDetector
-from al_object_detection.adapters.yolo_config import parse_yolo_config
+from al_object_detection.adapters.annotation.oracle import OracleAnnotator
+from al_object_detection.adapters.dataset.store import FiftyOneStore
+from al_object_detection.adapters.detection.config import parse_yolo_config
+from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 from al_object_detection.learner import ObjectDetectionActiveLearner
 
 TINY = {
@@ -62,7 +62,7 @@ def main() -> None:
         parser.add_argument(name, type=Path if name != "dataset" else str)
     args = parser.parse_args()
 
-    from al_object_detection.adapters.fiftyone_store import import_fiftyone
+    from al_object_detection.adapters.dataset.store import import_fiftyone
     from al_object_detection.data.yolo import read_yolo
 
     fo = import_fiftyone()

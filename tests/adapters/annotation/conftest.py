@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.data.shapes import make_shapes
 from al_object_detection.data.yolo import read_yolo
 

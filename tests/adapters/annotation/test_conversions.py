@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.cvat_shapes import prelabel_shape, to_box, to_points
-from al_object_detection.adapters.label_studio import project_title
-from al_object_detection.adapters.label_studio_results import label_config, prediction, result_box
+from al_object_detection.adapters.annotation.cvat.shapes import prelabel_shape, to_box, to_points
+from al_object_detection.adapters.annotation.label_studio.annotator import project_title
+from al_object_detection.adapters.annotation.label_studio.results import (
+    label_config,
+    prediction,
+    result_box,
+)
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 
 
 def box(label: str, bounding_box: list[float], confidence: float | None = None) -> Any:

@@ -9,16 +9,20 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.cvat.annotator import (
+    CvatAnnotator,
+    CvatHandle,
+    CvatSettings,
+)
+from al_object_detection.adapters.annotation.http import RetryPolicy
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
 )
-from al_object_detection.adapters.annotation_http import RetryPolicy
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.cvat import CvatAnnotator, CvatHandle, CvatSettings
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 from .conftest import BOT, BOT_PASSWORD, HUMAN, HUMAN_PASSWORD, VirtualTime
 from .cvat_human import CvatHuman

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.http import HttpClient, RetryPolicy
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationServerUnavailable,
 )
-from al_object_detection.adapters.annotation_http import HttpClient, RetryPolicy
 
 from .conftest import VirtualTime
 from .fake_cvat import FakeCvat
@@ -59,7 +59,8 @@ def test_a_body_that_is_not_json_is_transient(
 
 def test_importing_the_adapters_loads_no_heavy_library() -> None:
     code = (
-        "import sys, al_object_detection.adapters.cvat, al_object_detection.adapters.label_studio;"
+        "import sys, al_object_detection.adapters.annotation.cvat.annotator;"
+        "import al_object_detection.adapters.annotation.label_studio.annotator;"
         "print(sorted({'requests', 'fiftyone', 'numpy', 'torch'} & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -8,20 +8,20 @@ from typing import Any
 import pytest
 import requests
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.http import RetryPolicy
+from al_object_detection.adapters.annotation.label_studio.annotator import (
+    LabelStudioAnnotator,
+    LabelStudioHandle,
+    LabelStudioSettings,
+)
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationCredentialsError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
 )
-from al_object_detection.adapters.annotation_http import RetryPolicy
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.label_studio import (
-    LabelStudioAnnotator,
-    LabelStudioHandle,
-    LabelStudioSettings,
-)
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 from .conftest import VirtualTime
 from .label_studio_server import USERNAME, LabelStudioServer

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.adapters.annotation import AnnotationConfigError
-from al_object_detection.adapters.annotation_http import RetryPolicy
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.label_studio import LabelStudioAnnotator, LabelStudioSettings
+from al_object_detection.adapters.annotation.http import RetryPolicy
+from al_object_detection.adapters.annotation.label_studio.annotator import (
+    LabelStudioAnnotator,
+    LabelStudioSettings,
+)
+from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 from .conftest import VirtualTime
 

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.annotation import AnnotationConfigError
-from al_object_detection.adapters.credentials import SecretSource, parse_dotenv
-from al_object_detection.adapters.cvat import CvatHandle, CvatSettings
-from al_object_detection.adapters.label_studio import LabelStudioHandle, LabelStudioSettings
+from al_object_detection.adapters.annotation.credentials import SecretSource, parse_dotenv
+from al_object_detection.adapters.annotation.cvat.annotator import CvatHandle, CvatSettings
+from al_object_detection.adapters.annotation.label_studio.annotator import (
+    LabelStudioHandle,
+    LabelStudioSettings,
+)
+from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
 
 
 def test_dotenv_lines_are_parsed_like_a_shell_would() -> None:
@@ -121,7 +124,7 @@ def test_handles_are_json_a_new_process_can_read() -> None:
 
 
 def test_annotation_server_settings_come_from_alod_toml() -> None:
-    from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
+    from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
     from al_object_detection.project import ProjectConfigError, parse_project_config
 
     base: dict[str, Any] = {

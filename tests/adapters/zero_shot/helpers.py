@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from al_object_detection.adapters.owl2_config import Owl2Config, parse_owl2_config
+from al_object_detection.adapters.zero_shot.config import Owl2Config, parse_owl2_config
 
 
 def tiny_config(weights: Path, **sections: Any) -> Owl2Config:

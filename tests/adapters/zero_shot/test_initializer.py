@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

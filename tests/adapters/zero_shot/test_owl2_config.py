@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.owl2_config import load_owl2_config, parse_owl2_config
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.zero_shot.config import load_owl2_config, parse_owl2_config
 
 
 def test_shipped_defaults_load() -> None:

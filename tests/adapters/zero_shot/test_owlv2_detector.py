@@ -9,11 +9,11 @@ import torch
 from numpy.typing import NDArray
 from PIL import Image
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.owl2_config import Owl2Config
-from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
-from al_object_detection.adapters.owlv2_weights import ZeroShotError
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.detection.protocol import ImagePrediction
+from al_object_detection.adapters.zero_shot.config import Owl2Config
+from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
+from al_object_detection.adapters.zero_shot.weights import ZeroShotError
 from al_object_detection.offline import activate
 from al_object_detection.strategies import Pool, available, build_sampler
 

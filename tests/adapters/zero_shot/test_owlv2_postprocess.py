@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.owl2_config import PredictSettings
-from al_object_detection.adapters.owlv2_postprocess import to_prediction
+from al_object_detection.adapters.detection.protocol import ImagePrediction
+from al_object_detection.adapters.zero_shot.config import PredictSettings
+from al_object_detection.adapters.zero_shot.postprocess import to_prediction
 
 SETTINGS = PredictSettings(threshold=0.2, nms_iou=0.5, max_det=10)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from al_object_detection.adapters.owl2_config import parse_owl2_config
-from al_object_detection.adapters.owlv2_prompts import class_prompts, resolve_classes
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.zero_shot.config import parse_owl2_config
+from al_object_detection.adapters.zero_shot.prompts import class_prompts, resolve_classes
 
 EXAMPLE = {"class": "dog", "image": "dog.png", "box": [0, 0, 4, 4]}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.adapters.owlv2_weights import ZeroShotError, load_owlv2, locate_weights
-from al_object_detection.adapters.ultralytics_detector import DetectorError
+from al_object_detection.adapters.detection.yolo import DetectorError
+from al_object_detection.adapters.zero_shot.weights import ZeroShotError, load_owlv2, locate_weights
 
 SUPPORT = Path(__file__).parents[2] / "support"
 ABSENT_HUB_ID = "example-org/owlv2-never-cached"
@@ -96,8 +96,8 @@ def test_the_hub_id_error_comes_without_any_network_attempt(tmp_path: Path) -> N
         env.pop(name, None)  # the package itself must switch the hub off
     script = f"""
         import network_guard
-        from al_object_detection.adapters.owlv2 import ZeroShot_ALObjectDetector
-        from al_object_detection.adapters.owl2_config import parse_owl2_config
+        from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
+        from al_object_detection.adapters.zero_shot.config import parse_owl2_config
         config = parse_owl2_config({{"model": {{"weights": "{ABSENT_HUB_ID}"}}}})
         detector = ZeroShot_ALObjectDetector(config, classes=["cat"])
         try:

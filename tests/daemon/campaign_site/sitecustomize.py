@@ -22,7 +22,9 @@ if os.environ.get("ALOD_CAMPAIGN_LEDGER"):
     sys.path.append(os.environ["ALOD_CAMPAIGN_SUPPORT"])
     from fault_points import reached
 
-    from al_object_detection.adapters import fiftyone_store, oracle, ultralytics_detector
+    from al_object_detection.adapters.annotation import oracle
+    from al_object_detection.adapters.dataset import store as fiftyone_store
+    from al_object_detection.adapters.detection import yolo as ultralytics_detector
     from al_object_detection.states import engine, store
 
     _LEDGER = Path(os.environ["ALOD_CAMPAIGN_LEDGER"])

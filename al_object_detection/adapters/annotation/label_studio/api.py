@@ -12,8 +12,8 @@ from typing import Any
 
 import structlog
 
-from al_object_detection.adapters.annotation import AnnotationConfigError
-from al_object_detection.adapters.annotation_http import HttpClient, RetryPolicy
+from al_object_detection.adapters.annotation.http import HttpClient, RetryPolicy
+from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
 
 log = structlog.get_logger()
 

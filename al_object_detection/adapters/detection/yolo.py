@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from al_object_detection.adapters.detector import ImagePrediction, TrainedModel
-from al_object_detection.adapters.yolo_config import YoloConfig, load_yolo_config
+from al_object_detection.adapters.detection.config import YoloConfig, load_yolo_config
+from al_object_detection.adapters.detection.protocol import ImagePrediction, TrainedModel
 from al_object_detection.offline import activate, configure_ultralytics
 
 
@@ -81,7 +81,7 @@ class YOLOv8_ALObjectDetector:
             return
         from tqdm import tqdm
 
-        from al_object_detection.adapters.ultralytics_predictor import scoring_predictor
+        from al_object_detection.adapters.detection.predictor import scoring_predictor
 
         settings = self.config.predict
         model = self.model

@@ -15,11 +15,11 @@ from urllib.parse import quote, urlsplit
 
 import structlog
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.http import HttpClient, RetryPolicy
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationCredentialsError,
 )
-from al_object_detection.adapters.annotation_http import HttpClient, RetryPolicy
 
 log = structlog.get_logger()
 

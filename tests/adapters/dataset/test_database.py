@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.database import (
+from al_object_detection.adapters.dataset.database import (
     DatabaseMismatchError,
     DatabaseTarget,
     choose_database,
     mask_password,
 )
-from al_object_detection.adapters.mongod import MongoServer
+from al_object_detection.adapters.dataset.mongod import MongoServer
 from al_object_detection.project import ProjectConfigError, parse_project_config
 
 SERVER = "mongodb://127.0.0.1:27017"
@@ -83,7 +83,7 @@ def test_passwords_are_masked() -> None:
 
 
 def test_a_process_never_switches_database(fo: Any) -> None:
-    from al_object_detection.adapters.fiftyone_store import import_fiftyone
+    from al_object_detection.adapters.dataset.store import import_fiftyone
 
     assert import_fiftyone() is fo
     with pytest.raises(DatabaseMismatchError):
@@ -93,7 +93,7 @@ def test_a_process_never_switches_database(fo: Any) -> None:
 def test_the_library_path_uses_the_server_of_the_uri(server: MongoServer) -> None:
     uri = f"{server.uri}/library"
     code = (
-        "from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone\n"
+        "from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone\n"
         f"import_fiftyone(database_uri={uri!r})\n"
         "FiftyOneStore.open('kept', create=True)\n"
     )
@@ -110,7 +110,7 @@ def test_an_inherited_private_port_is_a_mismatch_not_a_silent_switch(
     env = _without_fiftyone_settings()
     env["FIFTYONE_PRIVATE_DATABASE_PORT"] = str(server.port)
     code = (
-        "from al_object_detection.adapters.fiftyone_store import import_fiftyone\n"
+        "from al_object_detection.adapters.dataset.store import import_fiftyone\n"
         f"import_fiftyone({str(tmp_path / 'mine')!r})\n"
     )
     run = _python(code, env)

@@ -25,21 +25,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.credentials import SecretSource, without_userinfo
+from al_object_detection.adapters.annotation.cvat.api import CvatApi
+from al_object_detection.adapters.annotation.cvat.shapes import prelabel_shape, to_box
+from al_object_detection.adapters.annotation.http import RetryPolicy
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationNotReady,
     AnnotationProgress,
     AnnotationServerUnavailable,
     reconnect_after_refusal,
 )
-from al_object_detection.adapters.annotation_http import RetryPolicy
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.credentials import SecretSource, without_userinfo
-from al_object_detection.adapters.cvat_api import CvatApi
-from al_object_detection.adapters.cvat_shapes import prelabel_shape, to_box
 
 if TYPE_CHECKING:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 log = structlog.get_logger()
 
@@ -137,7 +137,7 @@ class CvatHandle:
 
 
 class CvatAnnotator:
-    """The :class:`~al_object_detection.adapters.annotation.Annotator` for a CVAT server."""
+    """The annotation protocol's ``Annotator`` for a CVAT server."""
 
     def __init__(
         self,
@@ -209,7 +209,7 @@ class CvatAnnotator:
     def fetch(self, handle: str) -> dict[str, Any]:
         batch = CvatHandle.loads(handle)
         api = self._api()
-        from al_object_detection.adapters.fiftyone_store import import_fiftyone
+        from al_object_detection.adapters.dataset.store import import_fiftyone
 
         fo = import_fiftyone()
         wanted = set(batch.sample_ids)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from al_object_detection.adapters.owl2_config import Owl2Config
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.zero_shot.config import Owl2Config
 
 
 def resolve_classes(config: Owl2Config, classes: Sequence[str] | None) -> tuple[str, ...]:

@@ -6,8 +6,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore, StoreError
+from al_object_detection.adapters.dataset.store import FiftyOneStore, StoreError
+from al_object_detection.adapters.detection.protocol import ImagePrediction
 from al_object_detection.data.records import DetectionData
 from al_object_detection.data.yolo import read_yolo
 

@@ -7,8 +7,8 @@ import torch
 from numpy.typing import NDArray
 from torchvision.ops import batched_nms, box_convert
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.owl2_config import PredictSettings
+from al_object_detection.adapters.detection.protocol import ImagePrediction
+from al_object_detection.adapters.zero_shot.config import PredictSettings
 
 _MIN_SIDE = 1.0  # pixels
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.pool_reader import (
+from al_object_detection.adapters.dataset.pool_reader import (
     read_embeddings,
     read_prediction_arrays,
     read_values,
 )
+from al_object_detection.adapters.dataset.store import FiftyOneStore
+from al_object_detection.adapters.detection.protocol import ImagePrediction
 from al_object_detection.data.yolo import read_yolo
 
 pytestmark = pytest.mark.integration

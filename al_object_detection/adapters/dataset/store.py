@@ -20,13 +20,13 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from al_object_detection.adapters.database import connect_fiftyone
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.pool_reader import (
+from al_object_detection.adapters.dataset.database import connect_fiftyone
+from al_object_detection.adapters.dataset.pool_reader import (
     read_embeddings,
     read_prediction_arrays,
     read_values,
 )
+from al_object_detection.adapters.detection.protocol import ImagePrediction
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
 

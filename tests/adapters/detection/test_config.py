@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from al_object_detection.adapters.yolo_config import (
+from al_object_detection.adapters.detection.config import (
     ConfigError,
     load_yolo_config,
     parse_yolo_config,

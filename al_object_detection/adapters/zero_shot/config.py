@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
 from al_object_detection.toml_files import read_toml
 
 DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "owl2_config.toml"

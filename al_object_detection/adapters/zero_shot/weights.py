@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.ultralytics_detector import DetectorError
+from al_object_detection.adapters.detection.yolo import DetectorError
 from al_object_detection.offline import activate
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")

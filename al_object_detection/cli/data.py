@@ -1,57 +1,13 @@
-"""``alod``: the operator's command line. Thin: it parses, then calls the library."""
+"""``alod data``: make or import a detection dataset and load it into FiftyOne."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from al_object_detection.adapters.database import DatabaseMismatchError
-from al_object_detection.daemon import exitcodes
-from al_object_detection.daemon.commands import add_daemon_commands
-from al_object_detection.data.records import DataError
-from al_object_detection.data.registry import WheelUnavailableError
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``alod`` console script."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
-        return code
-    except BrokenPipeError:  # the reader went away (alod status | head): exit quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except (DataError, WheelUnavailableError, FileNotFoundError, ValueError) as error:
-        print(f"alod: error: {error}", file=sys.stderr)
-        return 2
-    except DatabaseMismatchError as error:
-        print(f"alod: error: {error}", file=sys.stderr)
-        return exitcodes.CONFIG
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alod", description=__doc__)
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    _add_data_commands(commands.add_parser("data", help="make or import a detection dataset"))
-    demo = commands.add_parser("demo", help="an offline active-learning run on the demo data")
-    demo.add_argument("--workdir", type=Path, default=Path("demo"), help="where everything goes")
-    demo.add_argument("--rounds", type=int, default=2, help="rounds after the start set")
-    demo.add_argument("--start", type=int, default=24, help="images labeled in round 0")
-    demo.add_argument("--budget", type=int, default=24, help="images picked per round")
-    demo.add_argument("--epochs", type=int, default=6, help="training epochs per round")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--wheel-cache", type=Path, default=None, help="folder of downloaded wheels")
-    demo.set_defaults(handler=_run_demo)
-    add_daemon_commands(commands)
-    return parser
-
-
-def _add_data_commands(parser: argparse.ArgumentParser) -> None:
+def add_data_commands(parser: argparse.ArgumentParser) -> None:
+    """``alod data SOURCE OUT``: one sub-command per source (generated or imported)."""
     sources = parser.add_subparsers(required=True, metavar="SOURCE")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("out", type=Path, help="folder to write the dataset into")
@@ -142,7 +98,7 @@ def _data_import(args: argparse.Namespace) -> int:
 
 
 def _load_into_fiftyone(args: argparse.Namespace, data: object) -> int:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore, import_fiftyone
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
     from al_object_detection.data.records import DetectionData
 
     assert isinstance(data, DetectionData)
@@ -156,24 +112,3 @@ def _load_into_fiftyone(args: argparse.Namespace, data: object) -> int:
         f"labeled {counts['labeled']}, val {counts['val']}; classes {', '.join(store.classes)}"
     )
     return 0
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    from al_object_detection.demo import run_demo
-    from al_object_detection.experiment import ExperimentSettings
-
-    settings = ExperimentSettings(
-        workdir=args.workdir,
-        rounds=args.rounds,
-        start=args.start,
-        budget=args.budget,
-        epochs=args.epochs,
-        seed=args.seed,
-        wheel_cache=args.wheel_cache,
-    )
-    run_demo(settings)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

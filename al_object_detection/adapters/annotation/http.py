@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationCredentialsError,
     AnnotationServerUnavailable,

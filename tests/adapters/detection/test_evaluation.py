@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.adapters.evaluation import evaluate_detections
+from al_object_detection.adapters.detection.evaluation import evaluate_detections
 
 pytestmark = pytest.mark.integration
 

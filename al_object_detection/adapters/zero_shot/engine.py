@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torchvision.ops import box_convert, box_iou
 
-from al_object_detection.adapters.owlv2_weights import Owlv2Parts
+from al_object_detection.adapters.zero_shot.weights import Owlv2Parts
 
 _EXAMPLE_IOU_FRACTION = 0.8  # boxes within this fraction of the best overlap are candidates
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
-from al_object_detection.adapters.oracle import LabelNoise, OracleAnnotator
+from al_object_detection.adapters.annotation.oracle import LabelNoise, OracleAnnotator
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.states.steps import unlabeled_picks

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from al_object_detection.adapters.ultralytics_detector import DetectorError, YOLOv8_ALObjectDetector
-from al_object_detection.adapters.yolo_config import YoloConfig, parse_yolo_config
+from al_object_detection.adapters.detection.config import YoloConfig, parse_yolo_config
+from al_object_detection.adapters.detection.yolo import DetectorError, YOLOv8_ALObjectDetector
 
 TINY = {
     "train": {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "plots": False, "device": "cpu"},

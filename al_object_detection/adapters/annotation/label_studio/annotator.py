@@ -24,20 +24,24 @@ from urllib.parse import quote
 
 import structlog
 
-from al_object_detection.adapters.annotation import (
+from al_object_detection.adapters.annotation.credentials import SecretSource
+from al_object_detection.adapters.annotation.http import RetryPolicy
+from al_object_detection.adapters.annotation.label_studio.api import LabelStudioApi
+from al_object_detection.adapters.annotation.label_studio.results import (
+    label_config,
+    prediction,
+    result_box,
+)
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.protocol import (
     AnnotationConfigError,
     AnnotationNotReady,
     AnnotationProgress,
     reconnect_after_refusal,
 )
-from al_object_detection.adapters.annotation_http import RetryPolicy
-from al_object_detection.adapters.annotation_prelabels import PrelabelSettings
-from al_object_detection.adapters.credentials import SecretSource
-from al_object_detection.adapters.label_studio_api import LabelStudioApi
-from al_object_detection.adapters.label_studio_results import label_config, prediction, result_box
 
 if TYPE_CHECKING:
-    from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 log = structlog.get_logger()
 
@@ -111,7 +115,7 @@ class LabelStudioHandle:
 
 
 class LabelStudioAnnotator:
-    """The :class:`~al_object_detection.adapters.annotation.Annotator` for Label Studio."""
+    """The :class:`~al_object_detection.adapters.annotation.protocol.Annotator` for Label Studio."""
 
     def __init__(
         self,
@@ -188,7 +192,7 @@ class LabelStudioAnnotator:
                 f"yet (e.g. {unfinished[:5]})"
             )
         names = self._api().user_names()
-        from al_object_detection.adapters.fiftyone_store import import_fiftyone
+        from al_object_detection.adapters.dataset.store import import_fiftyone
 
         fo = import_fiftyone()
         wanted = set(batch.sample_ids)

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import structlog
 
-from al_object_detection.adapters.annotation import AnnotationProgress
-from al_object_detection.adapters.fiftyone_store import FiftyOneStore
+from al_object_detection.adapters.annotation.protocol import AnnotationProgress
+from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 log = structlog.get_logger()
 

@@ -12,16 +12,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from al_object_detection.adapters.detector import ImagePrediction
-from al_object_detection.adapters.owl2_config import ExampleBox, Owl2Config, load_owl2_config
-from al_object_detection.adapters.owlv2_prompts import class_prompts, resolve_classes
-from al_object_detection.adapters.owlv2_weights import ZeroShotError, load_owlv2, locate_weights
-from al_object_detection.adapters.yolo_config import ConfigError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.detection.protocol import ImagePrediction
+from al_object_detection.adapters.zero_shot.config import ExampleBox, Owl2Config, load_owl2_config
+from al_object_detection.adapters.zero_shot.prompts import class_prompts, resolve_classes
+from al_object_detection.adapters.zero_shot.weights import ZeroShotError, load_owlv2, locate_weights
 
 if TYPE_CHECKING:
     import torch
 
-    from al_object_detection.adapters.owlv2_engine import Owlv2Engine
+    from al_object_detection.adapters.zero_shot.engine import Owlv2Engine
 
 
 class ZeroShot_ALObjectDetector:
@@ -53,7 +53,7 @@ class ZeroShot_ALObjectDetector:
     def engine(self) -> Owlv2Engine:
         """The loaded model on its device (loaded on first use)."""
         if self._engine is None:
-            from al_object_detection.adapters.owlv2_engine import Owlv2Engine
+            from al_object_detection.adapters.zero_shot.engine import Owlv2Engine
 
             folder = locate_weights(self.config.weights, self.config.base_dir)
             parts = load_owlv2(folder)
@@ -79,7 +79,7 @@ class ZeroShot_ALObjectDetector:
             return
         from tqdm import tqdm
 
-        from al_object_detection.adapters.owlv2_postprocess import to_prediction
+        from al_object_detection.adapters.zero_shot.postprocess import to_prediction
 
         engine = self.engine
         queries, query_class = self._query_embeddings(engine)

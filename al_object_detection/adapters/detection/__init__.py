@@ -1,0 +1,1 @@
+"""Detectors: the protocol, ultralytics YOLO with its config, prediction and evaluation."""

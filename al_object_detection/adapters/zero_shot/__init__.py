@@ -1,0 +1,1 @@
+"""OWLv2 zero-shot bootstrap: weights, tokenizer, prompts, engine and post-processing."""
