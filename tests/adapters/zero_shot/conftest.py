@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from al_object_detection.adapters.zero_shot.tokenizer import TOKENIZER_FILES, write_clip_tokenizer
-from al_object_detection.data.registry import CACHE_ENV
+from al_object_detection.data.wheels import CACHE_ENV
 from al_object_detection.offline import activate
 
 TINY_IMAGE = 64
