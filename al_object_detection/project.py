@@ -6,12 +6,15 @@ what is allowed. Paths are relative to the config file.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.dataset.database import check_uri
+from al_object_detection.strategies import StrategyConfigError, build_sampler
 from al_object_detection.toml_files import read_toml
+from al_object_detection.toml_schema import Key, Table, check
 
 BACKENDS = ("oracle", "cvat", "labelstudio")
 DONE_WHEN = ("completed", "acceptance")
@@ -20,51 +23,48 @@ BUDGET_UNITS = ("images", "boxes", "seconds")
 GAIN_UNITS = ("round", "1000s")
 DEFAULT_STRATEGY: dict[str, Any] = {"name": "budget_aware"}  # see strategies/budget_aware.py
 
-# section -> key -> (types, default)
-_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
-    "project": {"name": ((str,), None), "state_dir": ((str,), "alod-state")},
-    "dataset": {
-        "name": ((str,), None),
-        "create": ((bool,), False),  # the daemon may start it empty when it is missing
-        "database_dir": ((str,), ""),
-        "database_uri": ((str,), ""),
-    },
-    "detector": {"model": ((str,), None), "config": ((str,), "")},
-    "sampling": {
-        "budget": ((int,), 32),
-        "budget_unit": ((str,), "images"),
-        "bootstrap": ((str,), "random"),
-        "bootstrap_size": ((int,), 0),
-        "seed": ((int,), 0),
-        "strategy": ((dict, str), DEFAULT_STRATEGY),
-        "zero_shot_config": ((str,), ""),
-    },
-    "annotation": {
-        "backend": ((str,), "oracle"),
-        "poll_interval_s": ((int, float), 30.0),
-        "max_attempts": ((int,), 3),
-        "done_when": ((str,), "completed"),  # CVAT: "completed" jobs, or in "acceptance"
-        "task_size": ((int,), 500),  # CVAT: images per task
-        "job_size": ((int,), 50),  # CVAT: images per job
-        "image_quality": ((int,), 95),  # CVAT: 0-100
-        "prelabel_threshold": ((int, float), 0.25),  # CVAT and Label Studio
-        "prelabel_max_boxes": ((int,), 100),
-    },
-    "stop": {
-        "max_rounds": ((int,), 3),
-        "label_budget": ((int,), 0),
-        "target_map50_95": ((int, float), 0.0),
-        "min_gain": ((int, float), 0.0),
-        "min_gain_per": ((str,), "round"),
-    },
-}
-
-
+_TABLES = {
+    "project": Table({"name": Key(str), "state_dir": Key(str, "alod-state")}),
+    "dataset": Table({
+        "name": Key(str),
+        "create": Key(bool, False),  # the daemon may start it empty when it is missing
+        "database_dir": Key(str, ""),
+        "database_uri": Key(str, ""),
+    }),
+    "detector": Table({"model": Key(str), "config": Key(str, "")}),
+    "sampling": Table({
+        "budget": Key(int, 32, low=1),
+        "budget_unit": Key(str, "images", choices=BUDGET_UNITS),
+        "bootstrap": Key(str, "random", choices=BOOTSTRAPS),
+        "bootstrap_size": Key(int, 0, low=0),
+        "seed": Key(int, 0),
+        "strategy": Key((dict, str), DEFAULT_STRATEGY),
+        "zero_shot_config": Key(str, ""),
+    }),
+    "annotation": Table({
+        "backend": Key(str, "oracle", choices=BACKENDS),
+        "poll_interval_s": Key(float, 30.0, low=0),
+        "max_attempts": Key(int, 3, low=1),
+        "done_when": Key(str, "completed", choices=DONE_WHEN),  # CVAT: jobs done or in review
+        "task_size": Key(int, 500, low=1),  # CVAT: images per task
+        "job_size": Key(int, 50, low=1),  # CVAT: images per job
+        "image_quality": Key(int, 95, low=0, high=100),  # CVAT
+        "prelabel_threshold": Key(float, 0.25, low=0, high=1),  # CVAT and Label Studio
+        "prelabel_max_boxes": Key(int, 100, low=0),
+    }),
+    "stop": Table({
+        "max_rounds": Key(int, 3, low=0),
+        "label_budget": Key(int, 0, low=0),
+        "target_map50_95": Key(float, 0.0, low=0, high=1),
+        "min_gain": Key(float, 0.0, low=0),
+        "min_gain_per": Key(str, "round", choices=GAIN_UNITS),
+    }),
+}  # fmt: skip
 _SERVER_KNOBS = (
     "done_when", "task_size", "job_size", "image_quality", "prelabel_threshold",
     "prelabel_max_boxes",
 )  # fmt: skip
-_SCHEMA_DEFAULTS = {key: _SCHEMA["annotation"][key][1] for key in _SERVER_KNOBS}
+_SCHEMA_DEFAULTS = {key: _TABLES["annotation"].keys[key].default for key in _SERVER_KNOBS}
 
 
 class ProjectConfigError(ValueError):
@@ -110,8 +110,6 @@ class ProjectConfig:
         """The ``from_env`` options of the configured annotation server (none for the oracle)."""
         if self.backend == "oracle":
             return {}
-        from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
-
         knobs = {**_SCHEMA_DEFAULTS, **self.annotation}
         prelabels = PrelabelSettings(
             min_confidence=float(knobs["prelabel_threshold"]),
@@ -132,7 +130,6 @@ def load_project_config(path: Path | str) -> ProjectConfig:
 def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml")) -> ProjectConfig:
     """Validate a parsed config; relative paths are taken from ``source``'s folder."""
     values = _validated(raw, source)
-    _check_choices(values, source)
     base = source.parent
     model = values["detector"]["model"]
     return ProjectConfig(
@@ -152,12 +149,12 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         seed=values["sampling"]["seed"],
         strategy=values["sampling"]["strategy"],
         backend=values["annotation"]["backend"],
-        poll_interval_s=float(values["annotation"]["poll_interval_s"]),
+        poll_interval_s=values["annotation"]["poll_interval_s"],
         max_attempts=values["annotation"]["max_attempts"],
         max_rounds=values["stop"]["max_rounds"],
         label_budget=values["stop"]["label_budget"] or None,
-        target_map50_95=float(values["stop"]["target_map50_95"]) or None,
-        min_gain=float(values["stop"]["min_gain"]) or None,
+        target_map50_95=values["stop"]["target_map50_95"] or None,
+        min_gain=values["stop"]["min_gain"] or None,
         min_gain_per=values["stop"]["min_gain_per"],
         source=source,
         annotation={k: values["annotation"][k] for k in _SERVER_KNOBS},
@@ -165,44 +162,8 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
 
 
 def _validated(raw: dict[str, Any], source: Path) -> dict[str, dict[str, Any]]:
-    _no_unknown(raw, {**_SCHEMA, "daemon": {}}, f"{source}: unknown section")  # daemon/settings.py
-    values: dict[str, dict[str, Any]] = {}
-    for section, keys in _SCHEMA.items():
-        given = raw.get(section, {})
-        if not isinstance(given, dict):
-            raise ProjectConfigError(f"{source}: [{section}] must be a table")
-        _no_unknown(given, keys, f"{source}: unknown key in [{section}]")
-        values[section] = {}
-        for key, (types, default) in keys.items():
-            if key not in given:
-                if default is None:
-                    raise ProjectConfigError(f"{source}: [{section}] {key} is required")
-                values[section][key] = default
-                continue
-            value = given[key]
-            if isinstance(value, bool) != (bool in types) or not isinstance(value, types):
-                allowed = " or ".join(_TYPE_NAMES[t] for t in types)
-                raise ProjectConfigError(
-                    f"{source}: [{section}] {key} = {value!r} must be {allowed}"
-                )
-            values[section][key] = value
-    return values
-
-
-def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
-    def choose(section: str, key: str, allowed: tuple[str, ...]) -> None:
-        value = values[section][key]
-        if value not in allowed:
-            raise ProjectConfigError(
-                f"{source}: [{section}] {key} = {value!r}; allowed: {', '.join(allowed)}"
-            )
-
-    choose("annotation", "backend", BACKENDS)
+    values = check(raw, _TABLES, source=str(source), error=ProjectConfigError, others=["daemon"])
     _check_database(values["dataset"], source)
-    choose("annotation", "done_when", DONE_WHEN)
-    choose("sampling", "bootstrap", BOOTSTRAPS)
-    choose("sampling", "budget_unit", BUDGET_UNITS)
-    choose("stop", "min_gain_per", GAIN_UNITS)
     sampling = values["sampling"]
     counted = sampling["budget_unit"] != "images" and sampling["bootstrap"] == "random"
     if counted and sampling["bootstrap_size"] == 0:
@@ -210,37 +171,14 @@ def _check_choices(values: dict[str, dict[str, Any]], source: Path) -> None:
             f"{source}: [sampling] budget_unit = {sampling['budget_unit']!r} with a random "
             "bootstrap needs bootstrap_size (images): round 0 has no predictions to count"
         )
-    for section, key, low in (
-        ("sampling", "budget", 1),
-        ("sampling", "bootstrap_size", 0),
-        ("stop", "max_rounds", 0),
-        ("stop", "label_budget", 0),
-        ("annotation", "max_attempts", 1),
-        ("annotation", "poll_interval_s", 0),
-        ("annotation", "task_size", 1),
-        ("annotation", "job_size", 1),
-        ("annotation", "prelabel_max_boxes", 0),
-    ):
-        if values[section][key] < low:
-            raise ProjectConfigError(f"{source}: [{section}] {key} must be >= {low}")
-    for key, high in (("image_quality", 100), ("prelabel_threshold", 1)):
-        if not 0 <= values["annotation"][key] <= high:
-            raise ProjectConfigError(f"{source}: [annotation] {key} must lie in [0, {high}]")
-    if values["stop"]["min_gain"] < 0:
-        raise ProjectConfigError(f"{source}: [stop] min_gain must be >= 0")
-    if not 0 <= values["stop"]["target_map50_95"] <= 1:
-        raise ProjectConfigError(f"{source}: [stop] target_map50_95 must lie in [0, 1]")
-    from al_object_detection.strategies import StrategyConfigError, build_sampler
-
     try:
-        build_sampler(values["sampling"]["strategy"], where=f"{source}: [sampling] strategy")
+        build_sampler(sampling["strategy"], where=f"{source}: [sampling] strategy")
     except StrategyConfigError as error:
         raise ProjectConfigError(str(error)) from error
+    return values
 
 
 def _check_database(dataset: dict[str, Any], source: Path) -> None:
-    from al_object_detection.adapters.dataset.database import check_uri
-
     if dataset["database_uri"] and dataset["database_dir"]:
         raise ProjectConfigError(
             f"{source}: [dataset] database_uri and database_dir exclude each other "
@@ -251,19 +189,6 @@ def _check_database(dataset: dict[str, Any], source: Path) -> None:
             check_uri(dataset["database_uri"])
         except ValueError as error:
             raise ProjectConfigError(f"{source}: [dataset] database_uri {error}") from None
-
-
-_TYPE_NAMES = {
-    str: "a string", int: "an integer", float: "a number", dict: "a table", bool: "true or false",
-}  # fmt: skip
-
-
-def _no_unknown(given: dict[str, Any], allowed: dict[str, Any], prefix: str) -> None:
-    for key in given:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ProjectConfigError(f"{prefix} {key!r}{hint}; allowed: {', '.join(allowed)}")
 
 
 def _optional_path(base: Path, value: str) -> Path | None:

@@ -70,7 +70,7 @@ def test_a_missing_detector_config_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[model]\nweigths = 'owl'\n", r"unknown key in \[model\] 'weigths'; did you mean weights"),
+        ("[model]\nweigths = 'owl'\n", r"unknown key in \[model\] 'weigths' \(did you mean 'weig"),
         ("[model]\nweights = 'owl'\n", r"\[model\] weights: weights folder not found: .*owl"),
         ("", r"weights: OWLv2 weights 'google/owlv2-base-patch16-ensemble' are not available"),
     ],

@@ -7,7 +7,6 @@ project's state dir.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,27 +14,28 @@ from typing import Any
 from al_object_detection.ingest.rules import IngestRules
 from al_object_detection.project import ProjectConfig, ProjectConfigError, parse_project_config
 from al_object_detection.toml_files import read_toml
+from al_object_detection.toml_schema import Key, Table, check_table
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
-# key -> (types, default, minimum)
-_KEYS: dict[str, tuple[tuple[type, ...], Any, float | None]] = {
-    "watch": ((list,), [], None),
-    "quarantine": ((str,), "", None),
-    "image_store": ((str,), "", None),
-    "formats": ((list,), ["JPEG", "PNG"], None),
-    "max_pixels": ((int,), 50_000_000, 1),
-    "max_bytes": ((int,), 200 * 1024 * 1024, 1),
-    "settle_s": ((int, float), 1.0, 0),
-    "grace_s": ((int, float), 30.0, 0),
-    "rescan_interval_s": ((int, float), 300.0, 1),
-    "shutdown_timeout_s": ((int, float), 30.0, 1),
-    "metrics_file": ((str,), "", None),
-    "metrics_interval_s": ((int, float), 15.0, 1),
-    "log_level": ((str,), "info", None),
-    "log_file": ((str,), "", None),
-}
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", list: "a list"}
+_TABLE = Table(
+    {
+        "watch": Key(list, []),
+        "quarantine": Key(str, ""),
+        "image_store": Key(str, ""),
+        "formats": Key(list, ["JPEG", "PNG"]),
+        "max_pixels": Key(int, 50_000_000, low=1),
+        "max_bytes": Key(int, 200 * 1024 * 1024, low=1),
+        "settle_s": Key(float, 1.0, low=0),
+        "grace_s": Key(float, 30.0, low=0),
+        "rescan_interval_s": Key(float, 300.0, low=1),
+        "shutdown_timeout_s": Key(float, 30.0, low=1),
+        "metrics_file": Key(str, ""),
+        "metrics_interval_s": Key(float, 15.0, low=1),
+        "log_level": Key(str, "info", choices=LOG_LEVELS),
+        "log_file": Key(str, ""),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def parse_daemon_settings(
     raw: Any, project: ProjectConfig, *, source: Path = Path("alod.toml")
 ) -> DaemonSettings:
     """Validate a parsed ``[daemon]`` table of the project ``project``."""
-    values = _validated(raw, source)
+    values = check_table(raw, _TABLE, "[daemon]", source=str(source), error=ProjectConfigError)
     base, state = source.parent, project.state_dir
 
     def path_or(key: str, default: Path) -> Path:
@@ -86,41 +86,15 @@ def parse_daemon_settings(
         quarantine=path_or("quarantine", state / "quarantine"),
         image_store=path_or("image_store", state / "images"),
         rules=_rules(values, source),
-        rescan_interval_s=float(values["rescan_interval_s"]),
-        shutdown_timeout_s=float(values["shutdown_timeout_s"]),
+        rescan_interval_s=values["rescan_interval_s"],
+        shutdown_timeout_s=values["shutdown_timeout_s"],
         metrics_file=path_or("metrics_file", state / f"{project.name}.prom"),
-        metrics_interval_s=float(values["metrics_interval_s"]),
+        metrics_interval_s=values["metrics_interval_s"],
         log_level=values["log_level"],
         log_file=path_or("log_file", state / f"{project.name}.log.jsonl"),
     )
     _check_layout(settings, source)
     return settings
-
-
-def _validated(raw: Any, source: Path) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ProjectConfigError(f"{source}: [daemon] must be a table")
-    for key in raw:
-        if key not in _KEYS:
-            close = difflib.get_close_matches(key, list(_KEYS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ProjectConfigError(
-                f"{source}: unknown key in [daemon] {key!r}{hint}; allowed: {', '.join(_KEYS)}"
-            )
-    values: dict[str, Any] = {}
-    for key, (types, default, low) in _KEYS.items():
-        value: Any = raw.get(key, default)
-        if type(value) not in types:  # exact: TOML booleans are not numbers here
-            allowed = " or ".join(_TYPE_NAMES[t] for t in types)
-            raise ProjectConfigError(f"{source}: [daemon] {key} = {value!r} must be {allowed}")
-        if low is not None and value < low:
-            raise ProjectConfigError(f"{source}: [daemon] {key} must be >= {low}")
-        values[key] = value
-    level = values["log_level"]
-    if level not in LOG_LEVELS:
-        allowed = ", ".join(LOG_LEVELS)
-        raise ProjectConfigError(f"{source}: [daemon] log_level = {level!r}; allowed: {allowed}")
-    return values
 
 
 def _rules(values: dict[str, Any], source: Path) -> IngestRules:
@@ -130,8 +104,8 @@ def _rules(values: dict[str, Any], source: Path) -> IngestRules:
             formats=formats,
             max_pixels=values["max_pixels"],
             max_bytes=values["max_bytes"],
-            settle_s=float(values["settle_s"]),
-            grace_s=float(values["grace_s"]),
+            settle_s=values["settle_s"],
+            grace_s=values["grace_s"],
         )
     except ValueError as error:
         raise ProjectConfigError(f"{source}: [daemon] {error}") from error

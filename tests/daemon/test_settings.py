@@ -51,8 +51,8 @@ def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     [
         ("wacth = []\n", "unknown key in [daemon] 'wacth' (did you mean 'watch'?)"),
         ('watch = "drop"\n', "[daemon] watch = 'drop' must be a list"),
-        ("settle_s = true\n", "[daemon] settle_s = True must be an integer or a number"),
-        ("shutdown_timeout_s = 0\n", "[daemon] shutdown_timeout_s must be >= 1"),
+        ("settle_s = true\n", "[daemon] settle_s = True must be a number"),
+        ("shutdown_timeout_s = 0\n", "[daemon] shutdown_timeout_s = 0 must be >= 1"),
         ('log_level = "loud"\n', "log_level = 'loud'; allowed: debug, info, warning, error"),
         ('formats = ["GIF"]\n', "image formats ['GIF'] not supported"),
         ("max_pixels = 1000000000\n", "max_pixels must lie in 1.."),

@@ -43,7 +43,7 @@ def test_the_keys_reach_the_plan() -> None:
     [
         ({"sampling": {"budget_unit": "hours"}}, "budget_unit = 'hours'; allowed: images, boxes"),
         ({"sampling": {"budget_unit": "boxes"}}, "needs bootstrap_size"),
-        ({"stop": {"min_gain": -0.1}}, "min_gain must be >= 0"),
+        ({"stop": {"min_gain": -0.1}}, "min_gain = -0.1 must be >= 0"),
         ({"stop": {"min_gain_per": "day"}}, "min_gain_per = 'day'; allowed: round, 1000s"),
     ],
 )

@@ -39,10 +39,10 @@ def test_a_file_resolves_example_paths_from_its_own_folder(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"modle": {}}, r"owl.toml: unknown section 'modle'; did you mean model\?"),
+        ({"modle": {}}, r"owl.toml: unknown section 'modle' \(did you mean 'model'\?\)"),
         ({"predict": {"treshold": 0.2}}, r"unknown key in \[predict\] 'treshold'.*threshold"),
-        ({"predict": {"threshold": 1.5}}, r"\[predict\] threshold must lie in \[0, 1\]"),
-        ({"predict": {"batch": True}}, r"\[predict\] batch = True must be int"),
+        ({"predict": {"threshold": 1.5}}, r"\[predict\] threshold = 1.5 must lie in \[0, 1\]"),
+        ({"predict": {"batch": True}}, r"\[predict\] batch = True must be an integer"),
         ({"predict": {"image_size": 8}}, r"\[predict\] image_size = 8 must be >= 16"),
         ({"model": {"weights": " "}}, r"\[model\] weights = ' ' must be a weights folder or"),
         ({"classes": {"names": ["a", "a"]}}, r"\[classes\] names has duplicates"),
@@ -51,7 +51,7 @@ def test_a_file_resolves_example_paths_from_its_own_folder(tmp_path: Path) -> No
         ({"classes": {"templates": [""]}}, r"\[classes\] templates: an empty string"),
         ({"classes": {"synonyms": {"car": [""]}}}, r"\[classes.synonyms\] car: an empty str"),
         ({"classes": {"prompts": {"car": "a car"}}}, r"\[classes.prompts\] car = 'a car' must"),
-        ({"examples": [{"class": "car", "box": [0, 0, 1, 1]}]}, r"#1: missing image"),
+        ({"examples": [{"class": "car", "box": [0, 0, 1, 1]}]}, r"#1 image is required"),
         (
             {"examples": [{"class": "car", "image": "a.png", "box": [5, 0, 2, 1]}]},
             r"\[\[examples\]\] #1: box = \[5, 0, 2, 1\] must be \[x_min",
