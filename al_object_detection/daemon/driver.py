@@ -26,9 +26,6 @@ from al_object_detection.states.store import Round, RoundStore, StateChanged
 
 log = structlog.get_logger("alod.driver")
 
-WORKER_STATES = (m.PREDICTING, m.SAMPLING, m.IMPORTING, m.TRAINING, m.EVALUATING)
-#: States after which the worker is soon needed: worth starting it with the daemon.
-PRESTART_STATES = (m.PENDING, *WORKER_STATES)
 INTERRUPTED = "interrupted by shutdown"
 MAX_WORKER_DEATHS = 3
 _CHECK_STORE_S = 1.0
@@ -111,7 +108,7 @@ class Driver:
             current = engine.store.current()
             self._bind(current)
             self.beat()
-            if current is not None and current.state in WORKER_STATES:
+            if current is not None and current.state in m.IN_WORKER:
                 reason = self._in_worker(engine.store, current)
                 if reason is not None:
                     return reason

@@ -18,9 +18,6 @@ from pathlib import Path
 from al_object_detection.states import machine as m
 from al_object_detection.states.store import RoundStore
 
-#: States in which the pool must not grow (the failed round retries its sampling).
-_CLOSED_STATES = (m.PREDICTING, m.SAMPLING)
-
 
 class InstanceLock:
     """One daemon per project: an exclusive lock on a file that holds the owner's pid."""
@@ -95,7 +92,7 @@ class PoolGate:
         with pool_lock(self.lock_file):
             current = self.rounds.current()
             closed = current is not None and (
-                current.state in _CLOSED_STATES
+                current.state in m.POOL_CLOSED
                 or (current.state == m.FAILED and current.failed_in == m.SAMPLING)
             )
             yield not closed

@@ -55,6 +55,7 @@ from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.offline import activate
 from al_object_detection.project import ProjectConfigError
 from al_object_detection.project_files import check_dataset, check_project_files
+from al_object_detection.states import machine as m
 from al_object_detection.states.store import RoundStore, StateFileError
 
 log = structlog.get_logger("alod.daemon")
@@ -177,7 +178,7 @@ class Daemon:
             stop_timeout_s=max(1.0, settings.shutdown_timeout_s / 2),
         )
         current = self.rounds.current()
-        if current is not None and current.state in d.PRESTART_STATES:
+        if current is not None and current.state in m.PRESTART:
             self.worker.spawn()  # it imports the ML stack while this process opens FiftyOne
         store = self._open_dataset()
         self.ingestor = Ingestor(

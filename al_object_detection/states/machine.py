@@ -1,10 +1,10 @@
-"""The round state machine, declared as one table.
+"""The round state machine, declared as tables: the states with what each means to the daemon
+(``STATE_TABLE``), and the transitions between them (``TRANSITIONS``).
 
 A round walks ``pending → predicting → sampling → annotating → importing → training →
 evaluating → completed``. A project with no model yet bootstraps round 0 straight from
 ``pending`` to ``sampling`` (random or zero-shot picks). Any working state can ``fail``
-(retryable: ``retry`` returns to the state that failed) or be ``cancel``-led.
-"""
+(retryable: ``retry`` returns to the state that failed) or be ``cancel``-led."""
 
 from __future__ import annotations
 
@@ -22,9 +22,40 @@ COMPLETED = "completed"
 FAILED = "failed"
 CANCELLED = "cancelled"
 
-WORKING = (PENDING, PREDICTING, SAMPLING, ANNOTATING, IMPORTING, TRAINING, EVALUATING)
-STATES = (*WORKING, COMPLETED, FAILED, CANCELLED)
-TERMINAL = (COMPLETED, CANCELLED)
+
+@dataclass(frozen=True)
+class StateRow:
+    """One state and what the daemon needs to know about it."""
+
+    name: str
+    working: bool  # a round under way: it can fail or be cancelled, and retry returns to it
+    in_worker: bool  # its step runs in the worker process (the ML stack), not in the daemon
+    prestart: bool  # the worker is needed soon: the daemon starts it together with itself
+    pool_closed: bool  # new samples wait: they would have no predictions when sampling reads
+    terminal: bool  # nothing follows
+
+
+Y, N = True, False
+# state                 working  in_worker  prestart  pool_closed  terminal
+STATE_TABLE = (
+    StateRow(PENDING,     Y,       N,         Y,        N,           N),
+    StateRow(PREDICTING,  Y,       Y,         Y,        Y,           N),
+    StateRow(SAMPLING,    Y,       Y,         Y,        Y,           N),
+    StateRow(ANNOTATING,  Y,       N,         N,        N,           N),
+    StateRow(IMPORTING,   Y,       Y,         Y,        N,           N),
+    StateRow(TRAINING,    Y,       Y,         Y,        N,           N),
+    StateRow(EVALUATING,  Y,       Y,         Y,        N,           N),
+    StateRow(COMPLETED,   N,       N,         N,        N,           Y),
+    StateRow(FAILED,      N,       N,         N,        N,           N),
+    StateRow(CANCELLED,   N,       N,         N,        N,           Y),
+)  # fmt: skip
+
+STATES = tuple(row.name for row in STATE_TABLE)
+WORKING = tuple(row.name for row in STATE_TABLE if row.working)
+TERMINAL = tuple(row.name for row in STATE_TABLE if row.terminal)
+IN_WORKER = tuple(row.name for row in STATE_TABLE if row.in_worker)
+PRESTART = tuple(row.name for row in STATE_TABLE if row.prestart)
+POOL_CLOSED = tuple(row.name for row in STATE_TABLE if row.pool_closed)
 
 # trigger        source                dest
 TRANSITIONS: tuple[tuple[str, str | tuple[str, ...], str], ...] = (

@@ -61,3 +61,15 @@ def test_trigger_lookup_matches_the_table() -> None:
     assert m.trigger_for(m.FAILED, m.TRAINING) == "retry"
     assert m.trigger_for(m.PENDING, m.COMPLETED) is None
     assert m.triggers_from(m.PENDING) == ["bootstrap", "cancel", "fail", "start"]
+
+
+def test_the_state_columns_agree_with_the_transitions() -> None:
+    for state in m.STATES:
+        assert (state in m.TERMINAL) == (m.triggers_from(state) == [])
+    assert set(m.POOL_CLOSED) <= set(m.IN_WORKER) <= set(m.PRESTART) <= set(m.WORKING)
+
+
+def test_the_daemon_reads_its_state_sets_from_the_table() -> None:
+    assert m.IN_WORKER == (m.PREDICTING, m.SAMPLING, m.IMPORTING, m.TRAINING, m.EVALUATING)
+    assert (m.PENDING, *m.IN_WORKER) == m.PRESTART
+    assert m.POOL_CLOSED == (m.PREDICTING, m.SAMPLING)
