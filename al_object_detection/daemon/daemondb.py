@@ -9,27 +9,37 @@ Texts pass through the redactor before they are written: no secret is stored.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
+from al_object_detection import durable_sqlite
 from al_object_detection.daemon.redact import Redactor
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS overrides (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         TEXT NOT NULL,
-    who        TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    round      INTEGER,
-    from_state TEXT,
-    to_state   TEXT,
-    reason     TEXT NOT NULL,
-    forced     INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+
+def _v1_overrides_facts(db: Database) -> None:
+    """The audit rows of overrides, and the daemon's facts (JSON by key).
+
+    ``if_not_exists``: files written before the schema was versioned already have both.
+    """
+    db.table("overrides").create(
+        {
+            "id": int, "at": str, "who": str, "action": str, "round": int, "from_state": str,
+            "to_state": str, "reason": str, "forced": int,
+        },
+        pk="id",
+        not_null={"at", "who", "action", "reason", "forced"},
+        defaults={"forced": 0},
+        if_not_exists=True,
+    )  # fmt: skip
+    db.table("facts").create(
+        {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
+    )
+
+
+_MIGRATIONS: list[durable_sqlite.Migration] = [_v1_overrides_facts]
 
 PAUSED = "paused"
 LOGGED_TRANSITIONS = "logged_transitions"
@@ -55,14 +65,8 @@ class DaemonDB:
 
     def __init__(self, path: Path) -> None:
         self.path, self.redactor = path, Redactor()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            path, isolation_level=None, timeout=30.0, check_same_thread=False
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = durable_sqlite.connect(path, check_same_thread=False)
+        durable_sqlite.migrate(self._db, _MIGRATIONS, path=path)
 
     @classmethod
     def beside(cls, state_file: Path) -> DaemonDB:

@@ -11,54 +11,57 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
+from al_object_detection import durable_sqlite
 from al_object_detection.daemon.redact import Redactor
 from al_object_detection.states.machine import FAILED, PENDING, next_state
 
-SCHEMA_VERSION = 1
 
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE rounds (
-        round       INTEGER PRIMARY KEY,
-        state       TEXT NOT NULL,
-        attempt     INTEGER NOT NULL DEFAULT 1,
-        failed_in   TEXT,
-        last_error  TEXT,
-        budget      INTEGER NOT NULL,
-        picked      TEXT,
-        model_path  TEXT,
-        metrics     TEXT,
-        created_at  TEXT NOT NULL,
-        state_since TEXT NOT NULL
-    );
-    CREATE TABLE transitions (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        round      INTEGER NOT NULL REFERENCES rounds(round),
-        from_state TEXT NOT NULL,
-        to_state   TEXT NOT NULL,
-        at         TEXT NOT NULL,
-        actor      TEXT NOT NULL,
-        reason     TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE intents (
-        key        TEXT PRIMARY KEY,
-        round      INTEGER NOT NULL,
-        kind       TEXT NOT NULL,
-        payload    TEXT NOT NULL,
-        result     TEXT,
-        created_at TEXT NOT NULL,
-        done_at    TEXT
-    );
-    """,
-}
+def _v1_rounds_transitions_intents(db: Database) -> None:
+    """The first schema: metadata, rounds, the transitions log and side-effect intents.
+
+    Files created before the schema was written with sqlite-utils declare ``transitions.id``
+    ``AUTOINCREMENT``; the log is append-only, so ids grow the same way in both.
+    """
+    db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db.table("rounds").create(
+        {
+            "round": int, "state": str, "attempt": int, "failed_in": str, "last_error": str,
+            "budget": int, "picked": str, "model_path": str, "metrics": str, "created_at": str,
+            "state_since": str,
+        },
+        pk="round",
+        not_null={"state", "attempt", "budget", "created_at", "state_since"},
+        defaults={"attempt": 1},
+    )  # fmt: skip
+    db.table("transitions").create(
+        {
+            "id": int, "round": int, "from_state": str, "to_state": str, "at": str, "actor": str,
+            "reason": str,
+        },
+        pk="id",
+        not_null={"round", "from_state", "to_state", "at", "actor", "reason"},
+        defaults={"reason": ""},
+        foreign_keys=[("round", "rounds", "round")],
+    )  # fmt: skip
+    db.table("intents").create(
+        {
+            "key": str, "round": int, "kind": str, "payload": str, "result": str,
+            "created_at": str, "done_at": str,
+        },
+        pk="key",
+        not_null={"round", "kind", "payload", "created_at"},
+    )  # fmt: skip
+
+
+_MIGRATIONS: list[durable_sqlite.Migration] = [_v1_rounds_transitions_intents]
 
 
 class StateFileError(RuntimeError):
@@ -105,28 +108,20 @@ class RoundStore:
     def __init__(self, path: Path | str, *, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
         self.redactor = redactor or Redactor()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = durable_sqlite.connect(self.path)
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            durable_sqlite.migrate(self._db, _MIGRATIONS, path=self.path)
+        except durable_sqlite.NewerSchemaError as error:
+            raise StateFileError(str(error)) from None
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return durable_sqlite.immediate(self._db)
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -293,22 +288,6 @@ class RoundStore:
         """Recorded intents, oldest first."""
         rows = self._db.execute("SELECT * FROM intents ORDER BY rowid").fetchall()
         return [dict(r) for r in rows if round_index is None or r["round"] == round_index]
-
-    # -- schema ----------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StateFileError(
-                f"{self.path} has schema version {version}, newer than this program's "
-                f"{SCHEMA_VERSION}: upgrade al_object_detection to read it"
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction() as db:
-                for statement in _MIGRATIONS[target].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {target}")
 
 
 class StateChanged(RuntimeError):
