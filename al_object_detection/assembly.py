@@ -1,112 +1,176 @@
-"""Build the round engine of a project from its validated ``alod.toml``."""
+"""The one builder of round engines: an :class:`~al_object_detection.spec.EngineSpec` in, an
+engine out, for the library, the daemon and its worker alike.
+
+A caller may hand over parts it already has (the library's detector, sampler, annotator);
+every other part is built from the spec. The state file is opened, bound to the project and
+given the spec as its recipe in one place, :func:`open_rounds`.
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from al_object_detection.project import ProjectConfig
-from al_object_detection.states.engine import Engine, Plan, StopRules
+from al_object_detection.adapters.annotation.backends import backend
+from al_object_detection.spec import RECIPE, EngineSpec, PlanSpec
+from al_object_detection.states.engine import Engine, Plan
 from al_object_detection.states.store import RoundStore
+
+if TYPE_CHECKING:
+    from al_object_detection.adapters.annotation.protocol import Annotator
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+    from al_object_detection.adapters.detection.protocol import (
+        Detector,
+        ImagePrediction,
+        TrainableDetector,
+        TrainedModel,
+    )
+    from al_object_detection.strategies.base import BaseSampler
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Parts a caller already has; None: built from the spec."""
+
+    store: FiftyOneStore | None = None
+    detector: TrainableDetector | None = None
+    sampler: BaseSampler | None = None
+    annotator: Annotator | None = None
+    zero_shot: Detector | None = None
+
+
+class NoDetector:
+    """Stands in for the detector where no step needs one (the daemon's short steps: pending,
+    annotating, failed); the worker loads the weights, so the daemon never imports torch."""
+
+    model_id = ""
+    classes: tuple[str, ...] = ()
+
+    def use_weights(self, path: Path) -> None:
+        """Nothing is loaded in this process."""
+
+    def predict(
+        self, filepaths: Sequence[str], *, progress: bool = True
+    ) -> Iterator[ImagePrediction]:
+        raise RuntimeError("this engine has no detector: predicting runs in the worker")
+
+    def train(self, data_yaml: Path, *, round_index: int) -> TrainedModel:
+        raise RuntimeError("this engine has no detector: training runs in the worker")
 
 
 def build_engine(
-    config: ProjectConfig,
+    spec: EngineSpec,
+    parts: Parts = Parts(),
     *,
+    models: bool = True,
+    reports: bool = False,
     actor: str = "engine",
     log: Callable[[str], None] = print,
     log_error: Callable[[str], None] | None = None,
 ) -> Engine:
-    """The engine for ``config``: its FiftyOne dataset, detector, annotator and state file."""
-    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
-    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+    """The engine ``spec`` describes. ``models=False`` loads no detector (the daemon's own
+    engine); ``reports`` writes each evaluated round's report (the daemon's worker)."""
     from al_object_detection.offline import activate
     from al_object_detection.states.steps import RoundContext
 
-    activate(config.state_dir)
-    import_fiftyone(config.database_dir, database_uri=config.database_uri)
-    store = FiftyOneStore.open(config.dataset)
-    rounds = RoundStore(config.state_file)
-    rounds.bind(dataset=config.dataset, project=config.name)
-    detector = YOLOv8_ALObjectDetector(
-        config.model, config.detector_config, work_dir=config.state_dir / "detector"
-    )
-    plan = build_plan(config)
-    zero_shot = None
-    if config.bootstrap == "zero_shot":
-        from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
-
-        zero_shot = ZeroShot_ALObjectDetector(
-            config.zero_shot_config, classes=store.classes or None
-        )
+    activate(spec.paths.state_dir)
+    store = parts.store or open_store(spec)
+    rounds = open_rounds(spec)
+    detector = parts.detector or (_detector(spec) if models else NoDetector())
+    zero_shot = parts.zero_shot or (_zero_shot(spec, store) if models else None)
+    if zero_shot is not None:
         store.ensure_classes(zero_shot.classes)
-    annotator = build_annotator(config.backend, store, config.annotator_options())
-    ctx = RoundContext(store, detector, annotator, config.state_dir, zero_shot)
-    from al_object_detection.report.build import after_evaluated_hook, settings_for
-    from al_object_detection.report.unit_costs import cost_function
-
-    report = settings_for(config)  # each evaluated round gets its report
-    hook = after_evaluated_hook(store, rounds, report, log)
-    costs = cost_function(store, config.budget_unit, config.state_dir, report.prelabels)
-    plan = replace(plan, after_evaluated=hook, unit_costs=costs)
+    annotator = parts.annotator or build_annotator(spec, store)
+    plan = _plan(spec, parts.sampler, store, rounds, log, reports=reports)
+    ctx = RoundContext(store, detector, annotator, spec.paths.work_dir, zero_shot)
     return Engine(rounds, ctx, plan, actor=actor, log=log, log_error=log_error)
 
 
-def build_plan(config: ProjectConfig) -> Plan:
-    """The round plan ``config`` describes: budget, strategy, bootstrap, stop rules."""
-    from al_object_detection.strategies import build_sampler
-
-    return Plan(
-        project=config.name,
-        budget=config.budget,
-        sampler=build_sampler(config.strategy),
-        bootstrap=config.bootstrap,
-        bootstrap_size=config.bootstrap_size or None,
-        seed=config.seed,
-        max_attempts=config.max_attempts,
-        poll_interval_s=config.poll_interval_s,
-        stop=StopRules(
-            config.max_rounds,
-            config.label_budget,
-            config.target_map50_95,
-            min_gain=config.min_gain,
-            min_gain_per=config.min_gain_per,
-        ),
-        budget_unit=config.budget_unit,
-    )
+def open_rounds(spec: EngineSpec) -> RoundStore:
+    """The project's state file, bound to its dataset and project, the spec as its recipe."""
+    rounds = RoundStore(spec.paths.state_file)
+    rounds.bind(dataset=spec.dataset, project=spec.project)
+    recipe = spec.dumps()
+    if rounds.meta().get(RECIPE) != recipe:
+        rounds.set_meta(RECIPE, recipe)
+    return rounds
 
 
-#: The annotation backends by name: the module and class of each (a learner's state file
-#: records the class name).
-ANNOTATORS = {
-    "oracle": ("al_object_detection.adapters.annotation.oracle", "OracleAnnotator"),
-    "cvat": ("al_object_detection.adapters.annotation.cvat.annotator", "CvatAnnotator"),
-    "labelstudio": (
-        "al_object_detection.adapters.annotation.label_studio.annotator",
-        "LabelStudioAnnotator",
-    ),
-}
+def open_store(spec: EngineSpec) -> FiftyOneStore:
+    """The project's FiftyOne dataset, in the database the spec names."""
+    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
+
+    import_fiftyone(spec.database_dir, database_uri=spec.database_uri)
+    return FiftyOneStore.open(spec.dataset)
 
 
-def build_annotator(backend: str, store: Any, options: dict[str, Any] | None = None) -> Any:
-    """The annotation backend ``backend`` (``oracle``, ``cvat``, ``labelstudio``).
-
-    The oracle reads the store's hidden labels; the servers are configured from the
-    environment (see their ``from_env``) and ``options`` (``[annotation]`` in alod.toml).
-    """
-    if backend not in ANNOTATORS:
-        raise ValueError(
-            f"unknown annotation backend {backend!r}; the backends are {', '.join(ANNOTATORS)}"
+def build_annotator(spec: EngineSpec, store: FiftyOneStore) -> Annotator:
+    """The spec's annotation backend; a custom annotator cannot be built, only passed again."""
+    name = spec.annotation.backend
+    if name is None:
+        raise NotConfiguredError(
+            f"{spec.paths.state_file} was made with a custom annotator "
+            f"({spec.annotation.custom}): pass annotator="
         )
-    module, name = ANNOTATORS[backend]
-    annotator_class = getattr(importlib.import_module(module), name)
-    if backend == "oracle":
-        return annotator_class(store)
-    return annotator_class.from_env(store, **(options or {}))
+    return backend(name).build(store, spec.annotation.server_options())
 
 
-def backend_of(class_name: str) -> str | None:
-    """The backend whose annotator class is named ``class_name``; None for any other class."""
-    return next((b for b, (_, name) in ANNOTATORS.items() if name == class_name), None)
+class NotConfiguredError(RuntimeError):
+    """A part the engine needs was not recorded and not passed (a custom one)."""
+
+
+def _plan(
+    spec: EngineSpec,
+    sampler: BaseSampler | None,
+    store: FiftyOneStore,
+    rounds: RoundStore,
+    log: Callable[[str], None],
+    *,
+    reports: bool,
+) -> Plan:
+    planned: PlanSpec = spec.plan
+    if sampler is None:
+        from al_object_detection.strategies import build_sampler
+
+        if planned.strategy is None:
+            raise NotConfiguredError(
+                f"{spec.paths.state_file} was made with a custom strategy: pass sampler="
+            )
+        sampler = build_sampler(planned.strategy)
+    hooks: dict[str, Any] = {}
+    if planned.budget_unit != "images":
+        from al_object_detection.report.unit_costs import cost_function
+
+        prelabels = spec.annotation.prelabels()
+        hooks["unit_costs"] = cost_function(
+            store, planned.budget_unit, spec.paths.reports_dir, prelabels
+        )
+    if reports:
+        from al_object_detection.report.build import after_evaluated_hook, settings_for
+
+        hooks["after_evaluated"] = after_evaluated_hook(store, rounds, settings_for(spec), log)
+    settings = {f.name: getattr(planned, f.name) for f in fields(planned) if f.name != "strategy"}
+    return Plan(project=spec.project, sampler=sampler, **settings, **hooks)
+
+
+def _detector(spec: EngineSpec) -> TrainableDetector:
+    from al_object_detection.adapters.detection.config import parse_yolo_config
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+
+    saved = spec.detector.config
+    config = (
+        parse_yolo_config(saved, source=f"{spec.paths.state_file} (saved config)")
+        if isinstance(saved, dict)
+        else saved
+    )
+    return YOLOv8_ALObjectDetector(spec.detector.model, config, work_dir=spec.detector.work_dir)
+
+
+def _zero_shot(spec: EngineSpec, store: FiftyOneStore) -> Detector | None:
+    if spec.plan.bootstrap != "zero_shot" or spec.zero_shot_config is None:
+        return None
+    from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
+
+    return ZeroShot_ALObjectDetector(spec.zero_shot_config, classes=store.classes or None)

@@ -82,7 +82,7 @@ class Experiment:
         source = self.fo.load_dataset(self._dataset("start"))
         fork = source.clone(self._dataset(arm), persistent=True)
         start_state = RoundStore(self.workdir / "runs" / "start" / "state.sqlite")
-        start_state.copy_to(target / "state.sqlite", dataset=fork.name)
+        start_state.copy_to(target / "state.sqlite", dataset=fork.name, project=fork.name)
         return list(self.learner(arm, sampler, rounds=self.settings.rounds).run_active_learning())
 
     def learner(self, arm: str, sampler: Any, *, rounds: int) -> Any:

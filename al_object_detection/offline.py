@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_STATE_DIR = Path.home() / ".local" / "state" / "al_object_detection"
+from al_object_detection.paths import default_state_dir
 
 #: Variables forced on: each one switches off a hub, a telemetry ping or an auto-install.
 _FORCED_ENV = {
@@ -46,11 +46,12 @@ _active: Runtime | None = None
 
 
 def activate(state_dir: Path | str | None = None, *, threads: int | None = None) -> Runtime:
-    """Make the ML stack offline; idempotent (the first call's state dir wins)."""
+    """Make the ML stack offline; idempotent (the first call's state dir wins: a project's,
+    else :func:`~al_object_detection.paths.default_state_dir`)."""
     global _active
     if _active is not None:
         return _active
-    root = Path(state_dir or os.environ.get("ALOD_STATE_DIR") or DEFAULT_STATE_DIR).resolve()
+    root = Path(state_dir or default_state_dir()).resolve()
     n_threads = threads or len(os.sched_getaffinity(0))
     yolo_dir = root / "ultralytics"
     _install_fonts(yolo_dir / "Ultralytics")

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.annotation.backends import BACKENDS as ANNOTATION_BACKENDS
 from al_object_detection.adapters.dataset.database import check_uri
+from al_object_detection.paths import ProjectPaths
 from al_object_detection.strategies import StrategyConfigError, build_sampler
 from al_object_detection.toml_files import read_toml
 from al_object_detection.toml_schema import Key, Table, check
 
-BACKENDS = ("oracle", "cvat", "labelstudio")
+BACKENDS = tuple(ANNOTATION_BACKENDS)  # oracle, cvat, labelstudio: one name everywhere
 DONE_WHEN = ("completed", "acceptance")
 BOOTSTRAPS = ("random", "model", "zero_shot")
 BUDGET_UNITS = ("images", "boxes", "seconds")
@@ -64,7 +65,6 @@ _SERVER_KNOBS = (
     "done_when", "task_size", "job_size", "image_quality", "prelabel_threshold",
     "prelabel_max_boxes",
 )  # fmt: skip
-_SCHEMA_DEFAULTS = {key: _TABLES["annotation"].keys[key].default for key in _SERVER_KNOBS}
 
 
 class ProjectConfigError(ValueError):
@@ -102,23 +102,9 @@ class ProjectConfig:
     annotation: dict[str, Any] = field(default_factory=dict)  # the [annotation] server knobs
 
     @property
-    def state_file(self) -> Path:
-        """The SQLite file that holds the rounds."""
-        return self.state_dir / f"{self.name}.sqlite"
-
-    def annotator_options(self) -> dict[str, Any]:
-        """The ``from_env`` options of the configured annotation server (none for the oracle)."""
-        if self.backend == "oracle":
-            return {}
-        knobs = {**_SCHEMA_DEFAULTS, **self.annotation}
-        prelabels = PrelabelSettings(
-            min_confidence=float(knobs["prelabel_threshold"]),
-            max_boxes=knobs["prelabel_max_boxes"],
-        )
-        if self.backend == "labelstudio":
-            return {"prelabels": prelabels}
-        cvat = ("done_when", "task_size", "job_size", "image_quality")
-        return {"prelabels": prelabels, **{key: knobs[key] for key in cvat}}
+    def paths(self) -> ProjectPaths:
+        """The state file (``<state_dir>/<name>.sqlite``) and every file derived from it."""
+        return ProjectPaths.for_project(self.state_dir, self.name)
 
 
 def load_project_config(path: Path | str) -> ProjectConfig:

@@ -1,4 +1,5 @@
-"""``from_cache`` rebuilds the annotation backend a run was made with, from one name table."""
+"""``from_cache`` rebuilds the run a learner was made with from its stored spec: the same
+annotation backend (from one name table), strategy, plan and paths."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.assembly import ANNOTATORS, build_annotator
+from al_object_detection.adapters.annotation.backends import BACKENDS, UnknownBackendError, backend
 from al_object_detection.learner import NotConfiguredError, ObjectDetectionActiveLearner
 
 SERVER_SETTINGS = {
@@ -36,18 +37,23 @@ def parts(tmp_path: Path, dataset_name: str, monkeypatch: Any) -> tuple[Any, Any
     return store, detector, tmp_path / "state.sqlite"
 
 
-@pytest.mark.parametrize("backend", sorted(ANNOTATORS))
-def test_a_resumed_learner_gets_the_backend_it_was_made_with(
-    parts: tuple[Any, Any, Path], backend: str
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_a_resumed_learner_gets_the_backend_and_spec_it_was_made_with(
+    parts: tuple[Any, Any, Path], name: str
 ) -> None:
     store, detector, state = parts
-    annotator = build_annotator(backend, store)
-    ObjectDetectionActiveLearner(store, detector, annotator=annotator, state_path=state)
+    annotator = backend(name).build(store)
+    made = ObjectDetectionActiveLearner(
+        store, detector, annotator=annotator, state_path=state, budget=5, rounds=2
+    )
 
     resumed = ObjectDetectionActiveLearner.from_cache(state, log=lambda _: None)
 
     assert type(resumed.engine.ctx.annotator) is type(annotator)
-    assert type(annotator).__name__ == ANNOTATORS[backend][1]
+    assert type(annotator).__name__ == BACKENDS[name].class_name
+    assert resumed.spec == made.spec
+    assert (resumed.spec.annotation.backend, resumed.spec.paths.state_file) == (name, state)
+    assert (resumed.engine.plan.budget, resumed.engine.plan.stop.max_rounds) == (5, 2)
 
 
 def test_a_custom_annotator_must_be_passed_again(parts: tuple[Any, Any, Path]) -> None:
@@ -69,8 +75,8 @@ def test_a_custom_annotator_must_be_passed_again(parts: tuple[Any, Any, Path]) -
 def test_an_unknown_backend_name_is_refused_with_the_known_ones(
     parts: tuple[Any, Any, Path],
 ) -> None:
-    with pytest.raises(ValueError, match=r"'label-studio'.* oracle, cvat, labelstudio"):
-        build_annotator("label-studio", parts[0])
+    with pytest.raises(UnknownBackendError, match=r"'label-studio'.* oracle, cvat, labelstudio"):
+        backend("label-studio")
 
 
 def test_the_original_pickle_path_names_the_state_file_to_pass(
@@ -81,7 +87,8 @@ def test_the_original_pickle_path_names_the_state_file_to_pass(
     with pytest.raises(ValueError, match=r"pickled state.*from_cache\(.*state\.sqlite'\).*start"):
         ObjectDetectionActiveLearner.from_cache(pickle)
 
-    ObjectDetectionActiveLearner(store, detector, annotator=build_annotator("oracle", store),
-                                 state_path=state)  # fmt: skip
+    ObjectDetectionActiveLearner(
+        store, detector, annotator=backend("oracle").build(store), state_path=state
+    )
     with pytest.raises(ValueError, match=r"SQLite.*from_cache\(.*state\.sqlite'\) \(it is there"):
         ObjectDetectionActiveLearner.from_cache(pickle)

@@ -26,7 +26,7 @@ def parse(**sections: dict[str, Any]) -> Any:
 def test_minimal_config_gets_defaults_and_relative_paths() -> None:
     config = parse()
     assert config.model == "/projects/trees/weights/start.pt"
-    assert config.state_file == Path("/projects/trees/alod-state/trees.sqlite")
+    assert config.paths.state_file == Path("/projects/trees/alod-state/trees.sqlite")
     assert (config.backend, config.budget, config.max_rounds) == ("oracle", 32, 3)
     assert config.label_budget is None
     assert config.target_map50_95 is None

@@ -140,9 +140,8 @@ def _override(args: argparse.Namespace) -> int:
 
     if (args.action is None) == (args.to is None):
         raise OverrideError("give either an action (retry, cancel, pause, resume) or --to STATE")
-    state_file = load_config(args.config).project.state_file
     message = override(
-        state_file,
+        load_config(args.config).project.paths,
         apply=args.yes,
         action=args.action or "move",
         who=args.who or os.environ.get("SUDO_USER") or getpass.getuser(),
@@ -158,8 +157,10 @@ def _override(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from al_object_detection.daemon.settings import load_config
     from al_object_detection.report.build import write_project_report
+    from al_object_detection.spec import EngineSpec
 
-    print(write_project_report(load_config(args.config).project, args.round, out=args.out))
+    spec = EngineSpec.from_project(load_config(args.config).project)
+    print(write_project_report(spec, args.round, out=args.out))
     return 0
 
 

@@ -68,11 +68,6 @@ class DaemonDB:
         self._db = durable_sqlite.connect(path, check_same_thread=False)
         durable_sqlite.migrate(self._db, _MIGRATIONS, path=path)
 
-    @classmethod
-    def beside(cls, state_file: Path) -> DaemonDB:
-        """The daemon file of the round store ``state_file``."""
-        return cls(state_file.with_name(state_file.stem + ".daemon.sqlite"))
-
     def close(self) -> None:
         """Close the connection."""
         self._db.close()

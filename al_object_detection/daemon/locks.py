@@ -96,8 +96,3 @@ class PoolGate:
                 or (current.state == m.FAILED and current.failed_in == m.SAMPLING)
             )
             yield not closed
-
-
-def lock_paths(state_file: Path) -> tuple[Path, Path]:
-    """The instance lock and the pool lock of the round store ``state_file``."""
-    return state_file.with_suffix(".lock"), state_file.with_suffix(".pool.lock")

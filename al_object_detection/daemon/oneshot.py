@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from al_object_detection.daemon.locks import PoolGate, lock_paths
+from al_object_detection.daemon.locks import PoolGate
 from al_object_detection.daemon.settings import DaemonConfig
 from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
@@ -39,8 +39,8 @@ def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) 
     import_fiftyone(project.database_dir, database_uri=project.database_uri)
     create = check_dataset(project, import_fiftyone().list_datasets())  # a typo: an error
     store = FiftyOneStore.open(project.dataset, create=create)
-    rounds = RoundStore(project.state_file)
-    gate = PoolGate(lock_paths(project.state_file)[1], rounds)
+    rounds = RoundStore(project.paths.state_file)
+    gate = PoolGate(project.paths.pool_lock, rounds)
     rules = dataclasses.replace(settings.rules, settle_s=0.0, grace_s=0.0)
     ingestor = Ingestor(
         rules,

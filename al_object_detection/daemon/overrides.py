@@ -9,11 +9,11 @@ A running daemon reads the round store and the pause flag on every poll, so it f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from al_object_detection.daemon.daemondb import PAUSED, DaemonDB, Override
-from al_object_detection.daemon.locks import lock_paths, pool_lock
+from al_object_detection.daemon.locks import pool_lock
+from al_object_detection.paths import ProjectPaths
 from al_object_detection.states import machine as m
 from al_object_detection.states.store import Round, RoundStore, now
 
@@ -110,16 +110,16 @@ def apply_override(plan: OverridePlan, rounds: RoundStore, daemon: DaemonDB) -> 
     return result
 
 
-def override(state_file: Path, *, apply: bool, **options: Any) -> str:
-    """Preview (or, with ``apply``, apply) one override of the project of ``state_file``."""
-    if options["action"] in ROUND_ACTIONS and not state_file.is_file():
-        raise OverrideError(f"no state file at {state_file}: the project has not run yet")
-    rounds, daemon = RoundStore(state_file), DaemonDB.beside(state_file)
+def override(paths: ProjectPaths, *, apply: bool, **options: Any) -> str:
+    """Preview (or, with ``apply``, apply) one override of the project at ``paths``."""
+    if options["action"] in ROUND_ACTIONS and not paths.state_file.is_file():
+        raise OverrideError(f"no state file at {paths.state_file}: the project has not run yet")
+    rounds, daemon = RoundStore(paths.state_file), DaemonDB(paths.daemon_db)
     try:
         plan = plan_override(rounds, daemon, **options)
         if not apply:
             return f"would {plan.describe()}\nrun again with --yes to apply"
-        with pool_lock(lock_paths(state_file)[1]):  # the daemon's steps wait meanwhile
+        with pool_lock(paths.pool_lock):  # the daemon's steps wait meanwhile
             plan = plan_override(rounds, daemon, **options)  # again, under the lock
             apply_override(plan, rounds, daemon)
         return f"applied: {plan.describe()}"

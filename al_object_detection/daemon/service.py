@@ -21,18 +21,12 @@ from typing import Any
 import structlog
 
 from al_object_detection.adapters.dataset.database import DatabaseMismatchError
+from al_object_detection.assembly import Parts, build_engine, open_rounds
 from al_object_detection.daemon import driver as d
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.daemondb import DaemonDB
 from al_object_detection.daemon.dropfolders import DropFolders
-from al_object_detection.daemon.engines import short_step_engine
-from al_object_detection.daemon.locks import (
-    InstanceLock,
-    PoolGate,
-    lock_holder,
-    lock_paths,
-    pool_lock,
-)
+from al_object_detection.daemon.locks import InstanceLock, PoolGate, lock_holder, pool_lock
 from al_object_detection.daemon.logstream import (
     LogContext,
     Sink,
@@ -55,6 +49,7 @@ from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.offline import activate
 from al_object_detection.project import ProjectConfigError
 from al_object_detection.project_files import check_dataset, check_project_files
+from al_object_detection.spec import EngineSpec
 from al_object_detection.states import machine as m
 from al_object_detection.states.store import RoundStore, StateFileError
 
@@ -86,7 +81,7 @@ def run_daemon(config_path: Path, *, until_done: bool = False) -> int:
         return _config_error(error)
     sink.copy_to = config.daemon.log_file
     configure(sink, level=config.daemon.log_level, context=context, secrets=secrets)
-    instance_lock, _ = lock_paths(config.project.state_file)
+    instance_lock = config.project.paths.instance_lock
     lock = InstanceLock(instance_lock)
     if not lock.acquire(LOCK_WAIT_S, stop=lambda: flags.requested):
         log.error("already_running", pid=lock_holder(instance_lock), exit_code=exitcodes.LOCKED)
@@ -156,12 +151,12 @@ class Daemon:
         self.notifier = Notifier()
         self.steps = StepTimes()
         project = config.project
-        self.rounds = RoundStore(project.state_file)
-        self.rounds.bind(dataset=project.dataset, project=project.name)
-        self.daemon_db = DaemonDB.beside(project.state_file)
+        self.spec = EngineSpec.from_project(project)
+        self.rounds = open_rounds(self.spec)
+        self.daemon_db = DaemonDB(self.spec.paths.daemon_db)
         self.translog = TransitionLog(self.rounds, self.daemon_db, log, context)
-        self.stores = _ThreadStores(project.state_file)
-        self.pool_lock_file = lock_paths(project.state_file)[1]
+        self.stores = _ThreadStores(self.spec.paths.state_file)
+        self.pool_lock_file = self.spec.paths.pool_lock
 
     def run(self, until_done: bool) -> int:
         """Recover, start the jobs, loop until asked to stop; returns the exit code."""
@@ -191,10 +186,15 @@ class Daemon:
         )
         self.drop = DropFolders(settings.watch, self.ingestor)
         self.driver = d.Driver(
-            make_engine=lambda: short_step_engine(
-                self.config.project, store, log=engine_log(log), log_error=log.error
+            make_engine=lambda: build_engine(
+                self.spec,
+                Parts(store=store),
+                models=False,  # the short steps: the worker loads the models
+                actor="daemon",
+                log=engine_log(log),
+                log_error=log.error,
             ),
-            make_daemon_db=lambda: DaemonDB.beside(self.config.project.state_file),
+            make_daemon_db=lambda: DaemonDB(self.spec.paths.daemon_db),
             pool_lock=self._pool_lock,
             worker=self.worker,
             context=self.context,

@@ -75,7 +75,7 @@ def parse_daemon_settings(
 ) -> DaemonSettings:
     """Validate a parsed ``[daemon]`` table of the project ``project``."""
     values = check_table(raw, _TABLE, "[daemon]", source=str(source), error=ProjectConfigError)
-    base, state = source.parent, project.state_dir
+    base, paths = source.parent, project.paths
 
     def path_or(key: str, default: Path) -> Path:
         return (base / values[key]).absolute() if values[key] else default.absolute()
@@ -83,15 +83,15 @@ def parse_daemon_settings(
     watch = tuple((base / _text(item, "watch", source)).absolute() for item in values["watch"])
     settings = DaemonSettings(
         watch=watch,
-        quarantine=path_or("quarantine", state / "quarantine"),
-        image_store=path_or("image_store", state / "images"),
+        quarantine=path_or("quarantine", paths.quarantine),
+        image_store=path_or("image_store", paths.image_store),
         rules=_rules(values, source),
         rescan_interval_s=values["rescan_interval_s"],
         shutdown_timeout_s=values["shutdown_timeout_s"],
-        metrics_file=path_or("metrics_file", state / f"{project.name}.prom"),
+        metrics_file=path_or("metrics_file", paths.metrics_file),
         metrics_interval_s=values["metrics_interval_s"],
         log_level=values["log_level"],
-        log_file=path_or("log_file", state / f"{project.name}.log.jsonl"),
+        log_file=path_or("log_file", paths.log_file),
     )
     _check_layout(settings, source)
     return settings

@@ -12,31 +12,27 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from al_object_detection.adapters.annotation.credentials import SecretSource, without_userinfo
+from al_object_detection.adapters.annotation.backends import batch_links
+from al_object_detection.adapters.annotation.credentials import SecretSource
 from al_object_detection.daemon.daemondb import SNAPSHOT, DaemonDB
 from al_object_detection.daemon.driver import CREDENTIALS_HINT, WAITING_FOR_OPERATOR
-from al_object_detection.daemon.locks import lock_holder, lock_paths
+from al_object_detection.daemon.locks import lock_holder
 from al_object_detection.daemon.settings import DaemonConfig
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.states.store import Round, RoundStore
 
 _COUNTS = ("pool", "labeled", "val", "picked", "quarantined")
-_SERVER_URLS = {
-    "cvat": (("FIFTYONE_CVAT_URL",), "tasks", "tasks"),
-    "label_studio": (("FIFTYONE_LABELSTUDIO_URL", "LABEL_STUDIO_URL"), "projects", "project"),
-}
 
 
 def collect_status(config: DaemonConfig, *, source: SecretSource | None = None) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
-    project = config.project
-    instance_lock, _ = lock_paths(project.state_file)
-    pid = lock_holder(instance_lock)
+    project, paths = config.project, config.project.paths
+    pid = lock_holder(paths.instance_lock)
     quarantined = sum(Quarantine(config.daemon.quarantine).reasons().values())
     status: dict[str, Any] = {
         "project": project.name,
         "dataset": project.dataset,
-        "state_file": str(project.state_file),
+        "state_file": str(paths.state_file),
         "daemon": {"running": pid is not None, "pid": pid or None, "paused": None},
         "round": None,
         "counts": {"picked": 0, "quarantined": quarantined},
@@ -46,10 +42,10 @@ def collect_status(config: DaemonConfig, *, source: SecretSource | None = None) 
         "ingest": None,
         "last_error": None,
     }
-    if not project.state_file.is_file():
+    if not paths.state_file.is_file():
         return status
-    rounds = RoundStore(project.state_file)
-    daemon = DaemonDB.beside(project.state_file)
+    rounds = RoundStore(paths.state_file)
+    daemon = DaemonDB(paths.daemon_db)
     try:
         history = rounds.rounds()
         status["daemon"]["paused"] = daemon.paused()
@@ -164,33 +160,9 @@ def _annotation(
     for intent in rounds.intents(latest):
         if intent["kind"] != "annotate" or intent["result"] is None:
             continue
-        handle = _handle(intent["result"])
-        found.append({"round": latest, "key": intent["key"], "links": _links(handle, source)})
+        links = batch_links(str(intent["result"]), source)  # asked of the backend that made it
+        found.append({"round": latest, "key": intent["key"], "links": links})
     return found
-
-
-def _handle(result: str) -> dict[str, Any]:
-    try:
-        value = json.loads(result)
-        body = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _links(handle: dict[str, Any], source: SecretSource) -> list[str]:
-    """Absolute links to the batch's pages: the server the batch went to (recorded in the
-    handle), else the configured one; CVAT's job pages too."""
-    backend = handle.get("backend")
-    if backend not in _SERVER_URLS:
-        return []
-    names, path, field = _SERVER_URLS[backend]
-    url = without_userinfo(handle.get("server") or source.get(*names) or "").rstrip("/")
-    ids = handle.get(field)
-    ids = ids if isinstance(ids, list) else [ids]
-    pages = [f"{path}/{i}" for i in ids if i is not None]
-    pages += [f"tasks/{task}/jobs/{job}" for task, job in handle.get("jobs") or ()]
-    return [f"{url}/{page}" if url else page for page in pages]
 
 
 def _duration(seconds: float) -> str:

@@ -88,9 +88,12 @@ def _build(config_path: str) -> Any:
     from al_object_detection.assembly import build_engine
     from al_object_detection.daemon.logstream import adopt_third_party
     from al_object_detection.daemon.settings import load_config
+    from al_object_detection.spec import EngineSpec
 
-    config = load_config(config_path)
-    engine = build_engine(config.project, actor="worker", log=engine_log(log), log_error=log.error)
+    spec = EngineSpec.from_project(load_config(config_path).project)
+    engine = build_engine(
+        spec, reports=True, actor="worker", log=engine_log(log), log_error=log.error
+    )
     adopt_third_party()
     return engine
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
-from al_object_detection.project import ProjectConfig
 from al_object_detection.report.charts import learning_curve_uri
 from al_object_detection.report.page import PageData, render_page, write_page
 from al_object_detection.report.records import (
@@ -29,8 +28,8 @@ from al_object_detection.report.stopping import (
     next_round_images,
 )
 from al_object_detection.report.thumbnails import thumbnail_uri
-from al_object_detection.report.unit_costs import reports_dir
 from al_object_detection.report.views import save_picks_view, view_name
+from al_object_detection.spec import EngineSpec
 from al_object_detection.states import machine as m
 from al_object_detection.states.store import Round, RoundStore, now
 
@@ -140,40 +139,30 @@ def _decision(points: list[Any], settings: ReportSettings) -> StopDecision | Non
     )  # fmt: skip
 
 
-def settings_for(config: ProjectConfig) -> ReportSettings:
+def settings_for(spec: EngineSpec) -> ReportSettings:
     """The report settings of a project."""
+    plan = spec.plan
     return ReportSettings(
-        project=config.name,
-        reports_dir=reports_dir(config.state_dir),
-        budget_images=config.budget if config.budget_unit == "images" else None,
-        min_gain=config.min_gain,
-        min_gain_per=config.min_gain_per,
-        prelabels=prelabel_settings(config),
-    )
-
-
-def prelabel_settings(config: ProjectConfig) -> PrelabelSettings:
-    """The pre-label threshold and cap of the project (the servers' own, or the defaults)."""
-    default, knobs = PrelabelSettings(), config.annotation
-    return PrelabelSettings(
-        min_confidence=float(knobs.get("prelabel_threshold", default.min_confidence)),
-        max_boxes=int(knobs.get("prelabel_max_boxes", default.max_boxes)),
+        project=spec.project,
+        reports_dir=spec.paths.reports_dir,
+        budget_images=plan.budget if plan.budget_unit == "images" else None,
+        min_gain=plan.stop.min_gain,
+        min_gain_per=plan.stop.min_gain_per,
+        prelabels=spec.annotation.prelabels(),
     )
 
 
 def write_project_report(
-    config: ProjectConfig, round_index: int | None = None, *, out: Path | None = None
+    spec: EngineSpec, round_index: int | None = None, *, out: Path | None = None
 ) -> Path:
     """``alod report``: open the project's dataset and state file and write the report."""
-    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
+    from al_object_detection.assembly import open_store
 
-    if not config.state_file.exists():
-        raise FileNotFoundError(f"no state file at {config.state_file}: no round has run yet")
-    import_fiftyone(config.database_dir, database_uri=config.database_uri)
-    rounds = RoundStore(config.state_file)
+    state_file = spec.paths.state_file
+    if not state_file.exists():
+        raise FileNotFoundError(f"no state file at {state_file}: no round has run yet")
+    rounds = RoundStore(state_file)
     try:
-        return write_report(
-            FiftyOneStore.open(config.dataset), rounds, settings_for(config), round_index, out=out
-        )
+        return write_report(open_store(spec), rounds, settings_for(spec), round_index, out=out)
     finally:
         rounds.close()

@@ -86,7 +86,7 @@ def pick_reasons(rounds: RoundStore, round_index: int) -> dict[str, tuple[str, f
     recorded = [i for i in rounds.intents(round_index) if i["kind"] == PICKS_KIND]
     if not recorded:
         return {}
-    payload = json.loads(recorded[-1]["payload"])
+    payload = recorded[-1]["payload"]
     return {
         sample_id: (reason, score)
         for sample_id, reason, score in zip(

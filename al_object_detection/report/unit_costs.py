@@ -21,28 +21,29 @@ def image_costs(
     store: Any,
     sample_ids: Sequence[str],
     unit: str,
-    state_dir: Path,
+    reports_dir: Path,
     prelabels: PrelabelSettings | None = None,
 ) -> NDArray[np.float64]:
-    """One cost per image of ``sample_ids``, in ``unit`` (images, boxes or seconds)."""
+    """One cost per image of ``sample_ids``, in ``unit`` (images, boxes or seconds); the cost
+    model comes from the round records in ``reports_dir``."""
     if unit == "images":
         return np.ones(len(sample_ids))
     boxes = expected_boxes(store, sample_ids, prelabels or PrelabelSettings())
     if unit == "boxes":
         return boxes
     if unit == "seconds":
-        model = cost_model(load_records(reports_dir(state_dir)))
+        model = cost_model(load_records(reports_dir))
         return model.image_seconds(boxes)
     raise ValueError(f"budget unit {unit!r}; allowed: images, boxes, seconds")
 
 
 def cost_function(
-    store: Any, unit: str, state_dir: Path, prelabels: PrelabelSettings
+    store: Any, unit: str, reports_dir: Path, prelabels: PrelabelSettings
 ) -> Callable[[Sequence[str]], NDArray[np.float64]]:
     """``image_costs`` for one project, as the engine calls it (sample ids in, costs out)."""
 
     def costs(sample_ids: Sequence[str]) -> NDArray[np.float64]:
-        return image_costs(store, sample_ids, unit, state_dir, prelabels)
+        return image_costs(store, sample_ids, unit, reports_dir, prelabels)
 
     return costs
 
@@ -62,8 +63,3 @@ def expected_boxes(
     }
     found = np.asarray([counts.get(i, 0) for i in sample_ids], dtype=np.float64)
     return np.minimum(found, settings.max_boxes)
-
-
-def reports_dir(state_dir: Path) -> Path:
-    """The folder of round records and reports inside a project's state folder."""
-    return state_dir / "reports"

@@ -12,7 +12,6 @@ that refuses the credentials is no failure of the round: it waits for an operato
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -360,7 +359,7 @@ class Engine:
         ]
         if not handles:
             raise LookupError(f"round {current.round} has no submitted annotation batch")
-        return str(json.loads(handles[-1]))
+        return str(handles[-1])
 
     # -- stop rules ------------------------------------------------------------------------
 

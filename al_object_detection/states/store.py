@@ -285,9 +285,12 @@ class RoundStore:
             )
 
     def intents(self, round_index: int | None = None) -> list[dict[str, Any]]:
-        """Recorded intents, oldest first."""
+        """Recorded intents, oldest first; payloads and results decoded as :meth:`intent`
+        returns them (a result is None until the side effect is recorded done)."""
         rows = self._db.execute("SELECT * FROM intents ORDER BY rowid").fetchall()
-        return [dict(r) for r in rows if round_index is None or r["round"] == round_index]
+        return [
+            _decoded_intent(r) for r in rows if round_index is None or r["round"] == round_index
+        ]
 
 
 class StateChanged(RuntimeError):
@@ -317,6 +320,12 @@ def _log(db: sqlite3.Connection, round_index: int, source: str, target: str, at:
         " VALUES (?, ?, ?, ?, ?, ?)",
         (round_index, source, target, at, actor, reason),
     )
+
+
+def _decoded_intent(row: sqlite3.Row) -> dict[str, Any]:
+    result = row["result"]
+    decoded = json.loads(result) if result is not None else None
+    return {**dict(row), "payload": json.loads(row["payload"]), "result": decoded}
 
 
 def _round(row: sqlite3.Row | None) -> Round:

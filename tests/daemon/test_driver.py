@@ -71,7 +71,7 @@ def make_driver(
 ) -> d.Driver:
     return d.Driver(
         make_engine=lambda: engine,  # type: ignore[arg-type,return-value]
-        make_daemon_db=lambda: DaemonDB.beside(tmp_path / "p.sqlite"),
+        make_daemon_db=lambda: DaemonDB(tmp_path / "p.daemon.sqlite"),
         pool_lock=no_lock,
         worker=worker,  # type: ignore[arg-type]
         context=LogContext(),
@@ -164,7 +164,7 @@ def test_a_worker_error_is_reported_and_tried_again_later(
 
 
 def test_paused_takes_no_work_until_resumed(tmp_path: Path, store: RoundStore) -> None:
-    daemon = DaemonDB.beside(tmp_path / "p.sqlite")
+    daemon = DaemonDB(tmp_path / "p.daemon.sqlite")
     daemon.put(PAUSED, {"who": "alice", "at": "now", "reason": "server down"})
     worker = ScriptedWorker(store, [fire(store, "sampled", picked=["a"])])
     driver = make_driver(tmp_path, store, worker, ScriptedEngine(store, [wait(store)]))

@@ -18,7 +18,7 @@ def stores(tmp_path: Path) -> tuple[RoundStore, DaemonDB]:
     rounds.open_round(0, 4, actor="engine")
     rounds.fire(0, "bootstrap", actor="engine")
     rounds.fire(0, "sampled", actor="engine", picked=["a"])
-    return rounds, DaemonDB.beside(tmp_path / "p.sqlite")
+    return rounds, DaemonDB(tmp_path / "p.daemon.sqlite")
 
 
 def plan(stores: tuple[RoundStore, DaemonDB], action: str, **options: object) -> object:

@@ -32,7 +32,7 @@ def test_a_project_that_never_ran(config: Any) -> None:
 
 
 def test_round_counts_links_overrides_and_map(config: Any) -> None:
-    rounds = RoundStore(config.project.state_file)
+    rounds = RoundStore(config.project.paths.state_file)
     rounds.open_round(0, 2, actor="daemon")
     metrics = {"map50": 0.5, "map50_95": 0.25}
     steps: list[tuple[str, dict[str, Any]]] = [
@@ -47,7 +47,7 @@ def test_round_counts_links_overrides_and_map(config: Any) -> None:
     handle = json.dumps({"backend": "cvat", "key": "tiny-r1-a1", "tasks": [7, 8], "sample_ids": []})
     rounds.intent("tiny-r1-a1", round_index=1, kind="annotate", payload=[])
     rounds.complete_intent("tiny-r1-a1", handle)
-    daemon = DaemonDB.beside(config.project.state_file)
+    daemon = DaemonDB(config.project.paths.daemon_db)
     daemon.record(Override("t", "alice", "cancel", 1, "failed", "cancelled", "why not", False))
     daemon.put(SNAPSHOT, {"at": "t0", "counts": {"pool": 20, "labeled": 2, "val": 8}})
     source = SecretSource({"FIFTYONE_CVAT_URL": "https://cvat.example/"})
@@ -83,7 +83,7 @@ class Recorder:
 
 def test_each_transition_is_logged_once_in_order_with_its_attempt(tmp_path: Path) -> None:
     rounds = RoundStore(tmp_path / "p.sqlite")
-    daemon = DaemonDB.beside(tmp_path / "p.sqlite")
+    daemon = DaemonDB(tmp_path / "p.daemon.sqlite")
     context, log = LogContext(), Recorder()
     translog = TransitionLog(rounds, daemon, log, context)
     rounds.open_round(0, 2, actor="daemon")
@@ -94,7 +94,7 @@ def test_each_transition_is_logged_once_in_order_with_its_attempt(tmp_path: Path
     rounds.fire(0, "retry", actor="daemon", reason="automatic retry")
     # a new process (after a crash) goes on from the cursor in the daemon's file
     again = TransitionLog(
-        RoundStore(tmp_path / "p.sqlite"), DaemonDB.beside(tmp_path / "p.sqlite"), log, context
+        RoundStore(tmp_path / "p.sqlite"), DaemonDB(tmp_path / "p.daemon.sqlite"), log, context
     )
     assert again.catch_up() == 2
     moves = [(e["from"], e["to"]) for e in log.events]

@@ -1,4 +1,4 @@
-"""``[sampling] budget_unit`` and ``[stop] min_gain`` in alod.toml, and the plan built from them."""
+"""``[sampling] budget_unit`` and ``[stop] min_gain`` in alod.toml, and the plan of their spec."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.assembly import build_plan
 from al_object_detection.project import ProjectConfigError, parse_project_config
+from al_object_detection.spec import EngineSpec
 
 MINIMAL = {
     "project": {"name": "trees"},
@@ -24,7 +24,7 @@ def parse(**sections: dict[str, Any]) -> Any:
 def test_defaults_count_images_and_never_stop_on_gain() -> None:
     config = parse()
     assert (config.budget_unit, config.min_gain, config.min_gain_per) == ("images", None, "round")
-    plan = build_plan(config)
+    plan = EngineSpec.from_project(config).plan
     assert (plan.budget_unit, plan.stop.min_gain) == ("images", None)
 
 
@@ -33,7 +33,7 @@ def test_the_keys_reach_the_plan() -> None:
         sampling={"budget": 600, "budget_unit": "seconds", "bootstrap_size": 16},
         stop={"min_gain": 0.004, "min_gain_per": "1000s"},
     )
-    plan = build_plan(config)
+    plan = EngineSpec.from_project(config).plan
     assert (plan.budget, plan.budget_unit) == (600, "seconds")
     assert (plan.stop.min_gain, plan.stop.min_gain_per) == (0.004, "1000s")
 

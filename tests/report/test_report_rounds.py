@@ -16,6 +16,7 @@ from al_object_detection.cli import main
 from al_object_detection.project import load_project_config
 from al_object_detection.report.unit_costs import expected_boxes
 from al_object_detection.report.views import view_name
+from al_object_detection.spec import EngineSpec
 from tests.daemon.tiny import load_shapes, toml_text, write_project
 from tests.report.pagecheck import check_self_contained
 
@@ -43,7 +44,7 @@ def test_rounds_write_a_report_each_and_min_gain_ends_the_project(
         )
     )
     lines: list[str] = []
-    engine = build_engine(config, log=lines.append)
+    engine = build_engine(EngineSpec.from_project(config), reports=True, log=lines.append)
     rounds = engine.run(sleep=lambda _: None)
 
     # min_gain = 1.0 cannot be met: the rule stops as soon as it has three rounds to fit
@@ -118,7 +119,8 @@ def test_a_budget_in_boxes_takes_images_until_their_predicted_boxes_fill_it(
         annotation={"prelabel_threshold": 0.0}, stop={"max_rounds": 1},
     ))  # fmt: skip
     lines: list[str] = []
-    rounds = build_engine(config, log=lines.append).run(sleep=lambda _: None)
+    engine = build_engine(EngineSpec.from_project(config), reports=True, log=lines.append)
+    rounds = engine.run(sleep=lambda _: None)
 
     assert len(rounds[0].picked or []) == 6  # a random round 0 counts images (bootstrap_size)
     picked = rounds[1].picked or []

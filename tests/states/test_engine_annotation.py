@@ -13,7 +13,7 @@ from al_object_detection.adapters.annotation.protocol import (
     AnnotationProgress,
 )
 from al_object_detection.adapters.dataset.store import FiftyOneStore
-from al_object_detection.daemon.engines import NoDetector
+from al_object_detection.assembly import NoDetector
 from al_object_detection.data.yolo import read_yolo
 from al_object_detection.states import machine as m
 from al_object_detection.states.engine import MAX_BACKOFF_DOUBLINGS, WAIT, Engine, Plan

@@ -83,3 +83,9 @@ _USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
 def without_userinfo(url: str) -> str:
     """``url`` without its ``user:password@`` part (a link to show, not to sign in with)."""
     return _USERINFO.sub("", url, count=1)
+
+
+def page_links(server: str | None, pages: list[str]) -> list[str]:
+    """Links to a server's ``pages`` (relative ones when the server is unknown), no userinfo."""
+    url = without_userinfo(server or "").rstrip("/")
+    return [f"{url}/{page}" if url else page for page in pages]

@@ -126,6 +126,10 @@ def test_handles_are_json_a_new_process_can_read() -> None:
 def test_annotation_server_settings_come_from_alod_toml() -> None:
     from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
     from al_object_detection.project import ProjectConfigError, parse_project_config
+    from al_object_detection.spec import EngineSpec
+
+    def server_options(raw: dict[str, Any]) -> dict[str, Any]:
+        return EngineSpec.from_project(parse_project_config(raw)).annotation.server_options()
 
     base: dict[str, Any] = {
         "project": {"name": "p"}, "dataset": {"name": "d"}, "detector": {"model": "yolov8n.yaml"},
@@ -134,14 +138,13 @@ def test_annotation_server_settings_come_from_alod_toml() -> None:
         "backend": "cvat", "done_when": "acceptance", "task_size": 200, "job_size": 20,
         "image_quality": 80, "prelabel_threshold": 0.4, "prelabel_max_boxes": 30,
     }  # fmt: skip
-    config = parse_project_config({**base, "annotation": knobs})
-    assert config.annotator_options() == {
+    assert server_options({**base, "annotation": knobs}) == {
         "prelabels": PrelabelSettings(min_confidence=0.4, max_boxes=30),
         "done_when": "acceptance", "task_size": 200, "job_size": 20, "image_quality": 80,
     }  # fmt: skip
-    studio = parse_project_config({**base, "annotation": {"backend": "labelstudio"}})
-    assert studio.annotator_options() == {"prelabels": PrelabelSettings()}
-    assert parse_project_config(base).annotator_options() == {}
+    studio = {**base, "annotation": {"backend": "labelstudio"}}
+    assert server_options(studio) == {"prelabels": PrelabelSettings()}
+    assert server_options(base) == {}
     for wrong, message in (
         ({"done_when": "review"}, "done_when = 'review'; allowed: completed, acceptance"),
         ({"job_size": 0}, "job_size must be >= 1"),

@@ -25,7 +25,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from al_object_detection.adapters.annotation.credentials import SecretSource, without_userinfo
+from al_object_detection.adapters.annotation.credentials import (
+    SecretSource,
+    page_links,
+    without_userinfo,
+)
 from al_object_detection.adapters.annotation.cvat.api import CvatApi
 from al_object_detection.adapters.annotation.cvat.shapes import prelabel_shape, to_box
 from al_object_detection.adapters.annotation.http import RetryPolicy
@@ -134,6 +138,15 @@ class CvatHandle:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise AnnotationConfigError(f"not a CVAT handle: {handle[:80]!r}") from error
+
+
+def batch_links(handle: str, source: SecretSource) -> list[str]:
+    """A stored batch's task and job pages, on the server it went to (else the configured one);
+    AnnotationConfigError if ``handle`` is no CVAT batch."""
+    batch = CvatHandle.loads(handle)
+    pages = [f"tasks/{task}" for task in batch.task_ids]
+    pages += [f"tasks/{task}/jobs/{job}" for task, job in batch.jobs]
+    return page_links(batch.server or source.get(URL), pages)
 
 
 class CvatAnnotator:

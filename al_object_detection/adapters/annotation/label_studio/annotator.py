@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import structlog
 
-from al_object_detection.adapters.annotation.credentials import SecretSource
+from al_object_detection.adapters.annotation.credentials import SecretSource, page_links
 from al_object_detection.adapters.annotation.http import RetryPolicy
 from al_object_detection.adapters.annotation.label_studio.api import LabelStudioApi
 from al_object_detection.adapters.annotation.label_studio.results import (
@@ -49,6 +49,9 @@ URL = ("FIFTYONE_LABELSTUDIO_URL", "LABEL_STUDIO_URL")
 API_KEY = ("FIFTYONE_LABELSTUDIO_API_KEY", "LABEL_STUDIO_API_KEY")
 DOCUMENT_ROOT = ("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT", "LOCAL_FILES_DOCUMENT_ROOT")
 _MAX_TITLE = 50
+BACKEND = "labelstudio"
+#: The handles' backend name as earlier versions stored it, still read.
+_FORMER_BACKEND = "label_studio"
 
 
 @dataclass(frozen=True)
@@ -100,18 +103,25 @@ class LabelStudioHandle:
     sample_ids: tuple[str, ...]
 
     def dumps(self) -> str:
-        body = {"backend": "label_studio", "key": self.key, "project": self.project_id}
+        body = {"backend": BACKEND, "key": self.key, "project": self.project_id}
         return json.dumps({**body, "sample_ids": list(self.sample_ids)})
 
     @classmethod
     def loads(cls, handle: str) -> LabelStudioHandle:
         try:
             body = json.loads(handle)
-            if body["backend"] != "label_studio":
+            if body["backend"] not in (BACKEND, _FORMER_BACKEND):
                 raise ValueError(body["backend"])
             return cls(body["key"], int(body["project"]), tuple(body["sample_ids"]))
         except (ValueError, KeyError, TypeError) as error:
             raise AnnotationConfigError(f"not a Label Studio handle: {handle[:80]!r}") from error
+
+
+def batch_links(handle: str, source: SecretSource) -> list[str]:
+    """A stored batch's project page on the configured server; AnnotationConfigError if
+    ``handle`` is no Label Studio batch."""
+    batch = LabelStudioHandle.loads(handle)
+    return page_links(source.get(*URL), [f"projects/{batch.project_id}"])
 
 
 class LabelStudioAnnotator:
