@@ -169,7 +169,8 @@ def _detector(spec: EngineSpec) -> TrainableDetector:
 
 
 def _zero_shot(spec: EngineSpec, store: FiftyOneStore) -> Detector | None:
-    if spec.plan.bootstrap != "zero_shot" or spec.zero_shot_config is None:
+    """A zero-shot round 0's detector: its owl2_config.toml, else the shipped defaults."""
+    if spec.plan.bootstrap != "zero_shot":
         return None
     from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from al_object_detection.learner import ObjectDetectionActiveLearner
+
+if TYPE_CHECKING:
+    from al_object_detection.adapters.annotation.protocol import Annotator
+    from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+    from al_object_detection.adapters.zero_shot.owlv2 import ZeroShot_ALObjectDetector
+    from al_object_detection.strategies.base import BaseSampler
 
 
 class ZeroShotModelInitializer:
@@ -21,11 +27,11 @@ class ZeroShotModelInitializer:
 
     def __init__(
         self,
-        dataset: Any,
-        zero_shot_model: Any,
-        al_model: Any,
-        sampler: Any = None,
-        annotator: Any = None,
+        dataset: Any,  # a FiftyOne dataset, or its FiftyOneStore
+        zero_shot_model: ZeroShot_ALObjectDetector,
+        al_model: YOLOv8_ALObjectDetector,
+        sampler: BaseSampler | None = None,
+        annotator: Annotator | None = None,
         *,
         budget: int = 32,
         seed: int = 0,

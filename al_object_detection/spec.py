@@ -96,7 +96,8 @@ class EngineSpec:
     plan: PlanSpec
     detector: DetectorSpec
     annotation: AnnotationSpec
-    zero_shot_config: Path | None = None  # an owl2_config.toml, for a zero-shot round 0
+    #: a zero-shot round 0's owl2_config.toml (None: the shipped defaults)
+    zero_shot_config: Path | None = None
     database_dir: Path | None = None
     database_uri: str | None = None
 
