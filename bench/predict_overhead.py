@@ -64,19 +64,21 @@ def main() -> None:
     bare_model = YOLO(str(weights))
     detector = YOLOv8_ALObjectDetector(weights, config, work_dir=work / "det")
 
-    def bare() -> int:
-        stream = bare_model.predict(
-            paths,
-            stream=True,
-            imgsz=settings.imgsz,
-            conf=settings.conf,
-            iou=settings.iou,
-            max_det=settings.max_det,
-            batch=settings.batch,
-            device=settings.device or None,
-            verbose=False,
-        )
-        return sum(len(r.boxes) for r in stream)
+    def bare() -> int:  # fed a batch per call, as the adapter does (a list is one batch)
+        boxes = 0
+        for start in range(0, len(paths), settings.batch):
+            results = bare_model.predict(
+                paths[start : start + settings.batch],
+                imgsz=settings.imgsz,
+                conf=settings.conf,
+                iou=settings.iou,
+                max_det=settings.max_det,
+                batch=settings.batch,
+                device=settings.device or None,
+                verbose=False,
+            )
+            boxes += sum(len(r.boxes) for r in results)
+        return boxes
 
     def adapter() -> int:
         return store.write_predictions(

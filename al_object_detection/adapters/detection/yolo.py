@@ -76,7 +76,12 @@ class YOLOv8_ALObjectDetector:
     def predict(
         self, filepaths: Sequence[str], *, progress: bool = True
     ) -> Iterator[ImagePrediction]:
-        """Stream predictions for ``filepaths`` in order, batched, with a progress bar."""
+        """Stream predictions for ``filepaths`` in order, a batch at a time, with a progress bar
+        that counts the batches done.
+
+        ultralytics handed the whole list would decode every image and run them as one batch
+        before the first result: here it gets one batch per call (its predictor set up once).
+        """
         if not filepaths:
             return
         from tqdm import tqdm
@@ -84,22 +89,30 @@ class YOLOv8_ALObjectDetector:
         from al_object_detection.adapters.detection.predictor import scoring_predictor
 
         settings = self.config.predict
+        predictor = scoring_predictor(settings.embedding_layer, settings.embedding_pooling)
         model = self.model
         model.predictor = None  # a predictor left over from another call may hold stale hooks
-        stream = model.predict(
-            list(filepaths),
-            stream=True,
-            predictor=scoring_predictor(settings.embedding_layer, settings.embedding_pooling),
-            imgsz=settings.imgsz,
-            conf=settings.conf,
-            iou=settings.iou,
-            max_det=settings.max_det,
-            batch=settings.batch,
-            device=settings.device or None,
-            verbose=False,
-        )
-        for result in tqdm(stream, total=len(filepaths), disable=not progress, desc="predict"):
-            yield _to_prediction(result)
+        paths = list(filepaths)
+        # redrawn at every batch (not throttled by time): a batch takes long enough
+        with tqdm(
+            total=len(paths), disable=not progress, desc="predict", mininterval=0, miniters=1
+        ) as bar:
+            for start in range(0, len(paths), settings.batch):
+                batch = paths[start : start + settings.batch]
+                results = model.predict(
+                    batch,
+                    predictor=predictor,
+                    imgsz=settings.imgsz,
+                    conf=settings.conf,
+                    iou=settings.iou,
+                    max_det=settings.max_det,
+                    batch=settings.batch,
+                    device=settings.device or None,
+                    verbose=False,
+                )
+                for result in results:
+                    yield _to_prediction(result)
+                bar.update(len(batch))
         model.predictor = None
 
     def train(self, data_yaml: Path, *, round_index: int) -> TrainedModel:
