@@ -69,7 +69,7 @@ def serve(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
     current = engine.store.current()
     if current is None or (current.round, current.state) != (request["round"], request["state"]):
         return {"skipped": True, "state": current.state if current else None}
-    engine.ctx.store.dataset.reload()  # the daemon adds pool samples while this process waits
+    engine.ctx.store.reload()  # the daemon adds pool samples while this process waits
     started = time.monotonic()
     try:
         result = engine.step()

@@ -25,9 +25,13 @@ from al_object_detection.adapters.annotation.protocol import (
     AnnotationNotReady,
     AnnotationServerUnavailable,
 )
+from al_object_detection.report.stopping import curve_points, decide, next_round_images
 from al_object_detection.states import machine as m
 from al_object_detection.states import steps
 from al_object_detection.states.store import Round, RoundStore
+from al_object_detection.strategies import Pool, RandomSampler, Selection
+from al_object_detection.strategies.base import Strategy
+from al_object_detection.strategies.budget import choose_within
 
 WAIT = "wait"
 #: An operator wait tries again after poll_interval_s * 2**n, n capped here.
@@ -51,7 +55,7 @@ class Plan:
 
     project: str
     budget: int
-    sampler: Any
+    sampler: Strategy
     bootstrap_size: int | None = None
     # round 0: "random" picks at random; "model" predicts with the detector;
     # "zero_shot" predicts with the context's bootstrap (zero-shot) detector
@@ -228,9 +232,8 @@ class Engine:
             raise ValueError("the pool is empty: nothing left to pick")
         rng = np.random.default_rng([self.plan.seed, current.round, current.attempt])
         bootstrap = current.round == 0 and self.plan.bootstrap == "random"
+        sampler: Strategy
         if bootstrap:
-            from al_object_detection.strategies import RandomSampler
-
             pool, sampler = steps.ids_only_pool(pool_ids), RandomSampler()
         elif not self._needs_predictions(current):
             pool, sampler = steps.ids_only_pool(pool_ids), self.plan.sampler
@@ -261,11 +264,9 @@ class Engine:
         return "sampled", {"picked": picked}
 
     def _choose_in_unit(
-        self, current: Round, sampler: Any, pool: Any, rng: np.random.Generator
-    ) -> Any:
+        self, current: Round, sampler: Strategy, pool: Pool, rng: np.random.Generator
+    ) -> Selection:
         """Picks that fill the round's budget in boxes or seconds (a prefix of the ranking)."""
-        from al_object_detection.strategies.budget import choose_within
-
         unit = self.plan.budget_unit
         if self.plan.unit_costs is None:
             raise ValueError(f"a budget in {unit} needs the plan's unit_costs (each image's cost)")
@@ -278,7 +279,7 @@ class Engine:
                  f"{current.budget} {unit}")  # fmt: skip
         return chosen
 
-    def _record_picks(self, current: Round, picked: list[str], chosen: Any) -> None:
+    def _record_picks(self, current: Round, picked: list[str], chosen: Selection) -> None:
         """Keep each pick's reason and score in the state file (the round report shows them)."""
         key = f"picks:{self.plan.project}:r{current.round}:a{current.attempt}"
         scores = [None if np.isnan(s) else float(s) for s in chosen.scores.tolist()]
@@ -385,8 +386,6 @@ class Engine:
 
     def _gain_too_small(self) -> str | None:
         """The ``min_gain`` rule: the learning curve's predicted gain of one more round."""
-        from al_object_detection.report.stopping import curve_points, decide, next_round_images
-
         rules = self.plan.stop
         assert rules.min_gain is not None
         points = curve_points(self.store)

@@ -13,23 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from al_object_detection.states.ports import Store
+from al_object_detection.strategies import Pool
+
 if TYPE_CHECKING:
     from al_object_detection.adapters.annotation.protocol import Annotator
-    from al_object_detection.adapters.dataset.store import FiftyOneStore
     from al_object_detection.adapters.detection.evaluation import DetectionMetrics
     from al_object_detection.adapters.detection.protocol import (
         Detector,
         TrainableDetector,
         TrainedModel,
     )
-    from al_object_detection.strategies import Pool
 
 
 @dataclass
 class RoundContext:
     """The adapters one round works through, and the folder it may write in."""
 
-    store: FiftyOneStore
+    store: Store
     detector: TrainableDetector
     annotator: Annotator
     workdir: Path
@@ -65,8 +66,6 @@ def predict(
 
 def ids_only_pool(sample_ids: Sequence[str]) -> Pool:
     """A pool with ids only: enough for random picks before any model has predicted."""
-    from al_object_detection.strategies import Pool
-
     empty = np.zeros((0, 1), np.float32)
     return Pool.from_lists(list(sample_ids), [empty] * len(sample_ids), n_classes=1)
 
@@ -101,8 +100,6 @@ def selection_pool(
 ) -> Pool:
     """What a sampler sees: the pool's scores and embeddings, the labeled set's, and the last
     evaluation's AP per class (``class_ap``, by class name)."""
-    from al_object_detection.strategies import Pool
-
     detector = detector or ctx.detector
     ap = None
     if class_ap:
@@ -135,18 +132,6 @@ def last_class_ap(rounds: Sequence[Any]) -> dict[str, float]:
     return {}
 
 
-def annotate(ctx: RoundContext, key: str, sample_ids: Sequence[str], *, round_index: int) -> int:
-    """Send picks with pre-labels and, when done at once, store the labels (no persistence)."""
-    prelabels = dict(zip(sample_ids, ctx.store.predictions(sample_ids), strict=True))
-    handle = ctx.annotator.submit(key, sample_ids, prelabels)
-    progress = ctx.annotator.poll(handle)
-    if not progress.done:
-        return 0
-    labels = ctx.annotator.fetch(handle)
-    ctx.store.set_labels(labels, round_index=round_index)
-    return len(labels)
-
-
 def train(ctx: RoundContext, *, round_index: int) -> TrainedModel:
     """Export the labeled and validation splits and retrain the detector on them."""
     export_dir = ctx.workdir / "exports" / f"round_{round_index:03d}"
@@ -156,19 +141,9 @@ def train(ctx: RoundContext, *, round_index: int) -> TrainedModel:
 
 def evaluate(ctx: RoundContext, *, round_index: int) -> DetectionMetrics:
     """Predict on the validation split and compute COCO mAP there."""
-    from al_object_detection.adapters.detection.evaluation import evaluate_detections
-
     val_ids = ctx.store.ids("val")
     predict(ctx, val_ids, progress=False)
-    fields = ctx.store.fields
-    view = ctx.store.dataset.select(val_ids)
-    return evaluate_detections(
-        view,
-        pred_field=fields.predictions,
-        gt_field=fields.ground_truth,
-        classes=list(ctx.store.classes),
-        eval_key=f"round_{round_index:03d}",
-    )
+    return ctx.store.evaluate(val_ids, eval_key=f"round_{round_index:03d}")
 
 
 def _class_counts_for(ctx: RoundContext, detector: Detector) -> Any:

@@ -1,10 +1,12 @@
-"""What every sampler shares: argument checks, the ``Selection`` result, score-then-rank."""
+"""What every sampler shares: argument checks, the ``Selection`` result, score-then-rank, and
+the ``Strategy`` protocol the engine asks picks of."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -52,6 +54,21 @@ class Selection:
 
 
 EMPTY = Selection(np.zeros(0, np.int64), np.zeros(0), ())
+
+
+class Strategy(Protocol):
+    """What a round asks of a strategy: picks with their reasons (every sampler is one)."""
+
+    @property
+    def needs_predictions(self) -> bool:
+        """Whether ``choose`` reads box scores or embeddings (the pool is predicted first)."""
+        ...
+
+    def choose(
+        self, pool: Pool, budget: int, *, rng: np.random.Generator, taken: Array | None = None
+    ) -> Selection:
+        """``min(budget, available)`` distinct positions into the pool, best first."""
+        ...
 
 
 @dataclass(frozen=True)

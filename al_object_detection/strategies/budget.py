@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from al_object_detection.strategies.arrays import Array
-from al_object_detection.strategies.base import BaseSampler, Selection
+from al_object_detection.strategies.base import Selection, Strategy
 from al_object_detection.strategies.pool import Pool
 
 
@@ -51,7 +51,7 @@ def fill_budget(costs: Array, budget: float) -> BudgetFill:
 
 
 def choose_within(
-    sampler: BaseSampler,
+    sampler: Strategy,
     pool: Pool,
     budget: float,
     costs: Array,

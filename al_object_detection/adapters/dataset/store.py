@@ -26,6 +26,7 @@ from al_object_detection.adapters.dataset.pool_reader import (
     read_prediction_arrays,
     read_values,
 )
+from al_object_detection.adapters.detection.evaluation import DetectionMetrics, evaluate_detections
 from al_object_detection.adapters.detection.protocol import ImagePrediction
 from al_object_detection.data.records import DetectionData
 from al_object_detection.offline import activate
@@ -266,6 +267,20 @@ class FiftyOneStore:
         finally:
             quiet.setLevel(level)
         return export_dir / "dataset.yaml"
+
+    def reload(self) -> None:
+        """Read the dataset again: another process may have added samples or fields."""
+        self.dataset.reload()
+
+    def evaluate(self, ids: Sequence[str], *, eval_key: str) -> DetectionMetrics:
+        """COCO mAP of the stored predictions of ``ids`` against their ground truth."""
+        return evaluate_detections(
+            self.dataset.select(list(ids)),
+            pred_field=self.fields.predictions,
+            gt_field=self.fields.ground_truth,
+            classes=list(self.classes),
+            eval_key=eval_key,
+        )
 
     def ensure_classes(self, classes: Sequence[str]) -> None:
         """Add class names the dataset does not list yet (e.g. a zero-shot model's)."""
