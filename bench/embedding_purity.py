@@ -1,10 +1,13 @@
 """Which embedding suits typicality: layers and pooling from one detector forward pass.
 
 For each candidate (a layer of the detector, or several concatenated; mean, max or mean+max
-pooling) every labeled image gets an embedding; the score is k-NN class purity: the mean
-Jaccard similarity between an image's class set and those of its ``k`` nearest neighbours
-(cosine), against the same for random neighbours (the chance level). Higher is better: images
-close in the embedding hold the same classes, which is what clusters and typicality rely on.
+pooling over the whole map, or -- the second table -- mean or max over the cells under the
+``top_k`` most confident boxes the same pass predicts, as the detector adapter's
+``embedding_boxes`` does) every labeled image gets an embedding; the score is k-NN class
+purity: the mean Jaccard similarity between an image's class set and those of its ``k``
+nearest neighbours (cosine), against the same for random neighbours (the chance level).
+Higher is better: images close in the embedding hold the same classes, which is what
+clusters and typicality rely on.
 
     python bench/embedding_purity.py --data DIR --weights MODEL.pt [--imgsz 160] [--k 10]
 
@@ -26,6 +29,9 @@ from al_object_detection.offline import activate
 LAYERS = {"P5 backbone (SPPF)": (9,), "P3 out": (15,), "P4 out": (18,), "P5 out (-2)": (21,)}
 MULTI = {"P3+P4+P5 out": (15, 18, 21)}
 POOLINGS = ("mean", "max", "mean+max")
+FOREGROUND_LAYERS = {"P3 out": 15, "P4 out": 18}
+TOP_K = (0, 1, 3, 5, 10)  # 0: the whole map
+CONF, IOU = 0.05, 0.6  # the adapter's [predict] defaults
 
 
 def main() -> None:
@@ -43,7 +49,7 @@ def main() -> None:
     images = [i for i in data.images if i.boxes is not None][: args.limit]
     class_sets = [frozenset(i.labels) for i in images]
     began = time.monotonic()
-    features = layer_features(args.weights, [i.filepath for i in images], args.imgsz)
+    features, boxes = layer_features(args.weights, [i.filepath for i in images], args.imgsz)
     print(f"{len(images)} images, {len(data.classes)} classes, forward pass "
           f"{time.monotonic() - began:.0f} s; k = {args.k}")  # fmt: skip
     chance = purity(np.random.default_rng(0).normal(size=(len(images), 8)), class_sets, args.k)
@@ -53,13 +59,27 @@ def main() -> None:
             emb = np.concatenate([_unit(pooled(features[j], pooling)) for j in layers], axis=1)
             score = purity(emb, class_sets, args.k)
             print(f"{name:<22} {pooling:<9} {emb.shape[1]:>5}  {score:.3f}")
+    found = sum(len(b) > 0 for b in boxes)
+    print(f"\nforeground pooling ({found} of {len(boxes)} images with a predicted box):")
+    print(f"{'candidate':<22} {'pooling':<9} " + " ".join(f"top-{k:<3}" for k in TOP_K))
+    for name, j in FOREGROUND_LAYERS.items():
+        for how in ("mean", "max"):
+            scores = [
+                purity(foreground(features[j], boxes, args.imgsz, how, k), class_sets, args.k)
+                for k in TOP_K
+            ]
+            print(f"{name:<22} {how:<9} " + " ".join(f"{s:.3f} " for s in scores))
 
 
-def layer_features(weights: Path, paths: list[Path], imgsz: int) -> dict[int, list[Any]]:
-    """Raw feature maps of every candidate layer, per image, from one forward pass each."""
+def layer_features(
+    weights: Path, paths: list[Path], imgsz: int
+) -> tuple[dict[int, list[Any]], list[Any]]:
+    """Raw feature maps of every candidate layer and the predicted boxes (input pixels, with
+    confidence), per image, from one forward pass each."""
     import torch
     from PIL import Image
     from ultralytics import YOLO
+    from ultralytics.utils import nms
 
     model = YOLO(str(weights)).model.float().eval()
     wanted = sorted({j for layers in (*LAYERS.values(), *MULTI.values()) for j in layers})
@@ -67,14 +87,28 @@ def layer_features(weights: Path, paths: list[Path], imgsz: int) -> dict[int, li
     for j in wanted:
         model.model[j].register_forward_hook(lambda _m, _i, out, j=j: grabbed.__setitem__(j, out))
     out: dict[int, list[Any]] = {j: [] for j in wanted}
+    boxes = []
     with torch.no_grad():
         for path in paths:
             img = Image.open(path).convert("RGB").resize((imgsz, imgsz))
             x = torch.from_numpy(np.asarray(img, np.float32) / 255).permute(2, 0, 1)[None]
-            model(x)
+            preds = model(x)
+            boxes.append(nms.non_max_suppression(preds, CONF, IOU, max_det=100)[0])
             for j in wanted:
                 out[j].append(grabbed[j][0].float())
-    return out
+    return out, boxes
+
+
+def foreground(maps: list[Any], boxes: list[Any], imgsz: int, how: str, top_k: int) -> np.ndarray:
+    """One vector per image, pooled over its ``top_k`` most confident boxes as the adapter does."""
+    from al_object_detection.adapters.detection.pooling import foreground_embedding
+
+    return np.stack([
+        foreground_embedding(
+            m, b[:, :4], b[:, 4], input_hw=(imgsz, imgsz), how=how, top_k=top_k
+        ).numpy()
+        for m, b in zip(maps, boxes, strict=True)
+    ])  # fmt: skip
 
 
 def pooled(maps: list[Any], how: str) -> np.ndarray:

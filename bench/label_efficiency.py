@@ -1,12 +1,15 @@
 """Label efficiency: random vs the default vs each new strategy, ≥ 5 seeds, paired by seed.
 
-For each seed, round 0 (a random start set, fine-tuned once) is shared by every arm; each arm
+For each seed, round 0 (a random start set, fine-tuned once) is shared by every arm, as the
+product's round 0 is random too (``[sampling] bootstrap = "random"``, the default); each arm
 then picks ``budget`` images per round with its strategy (every arm's round 1, then round 2).
 Every round fine-tunes the same pretrained YOLOv8s on the arm's labeled set (same settings for
 every arm), keeps its last epoch (no split picks an epoch) and is scored on a *test* split
-that nothing else sees; the *val* split (the other half of the held-out images) gives the
-per-class AP the class-aware strategy reads. Labeled sets that two arms share are trained
-once, also across restarts in the same workdir (random runs no pool prediction).
+that nothing else sees; the *val* split (the rest of the held-out images) gives the
+per-class AP the class-aware strategy reads. fashion-longtail is generated with 1,000 images
+and about a third of them (those on held-out background photos) held out, ~250 for test.
+Labeled sets that two arms share are trained once, also across restarts in the same workdir
+(random runs no pool prediction).
 
 Runs the product's own code (strategies, detector adapter with its class scores and
 embeddings) without FiftyOne, so the full profile also runs on a GPU machine. Writes every
@@ -54,8 +57,12 @@ ARMS: dict[str, Any] = {
     "default": None,  # the project's default strategy
     "typiclust": {"name": "typiclust"},
     "class_aware": {"name": "class_aware"},
+    "default_whole_image": None,  # the default on whole-image embeddings (the ablation)
 }
-FASHION_IMAGES = 600
+PREDICT_OVERRIDES: dict[str, dict[str, Any]] = {"default_whole_image": {"embedding_boxes": 0}}
+FASHION_IMAGES = 1000
+FASHION_HELD_OUT = 0.35  # of the background photos: ~350 held-out images
+FASHION_TEST_SHARE = 0.7  # of the held-out images: ~250 test, ~100 val
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,8 @@ class Bench:
         began = time.monotonic()
         data = self._data()
         self.classes = data.classes
-        pool, val, test = _splits(data)
+        test_share = FASHION_TEST_SHARE if self.dataset == "fashion-longtail" else 0.5
+        pool, val, test = _splits(data, test_share)
         self.pool = pool
         self.data_yaml = self._write_lists(val, test)
         counts = Counter(c for item in pool for c in item.classes)
@@ -131,6 +139,9 @@ class Bench:
             "dataset": self.name,
             "profile": self.profile,
             "arms": {arm: ARMS[arm] or DEFAULT_STRATEGY for arm in self.arms},
+            "predict_overrides": {
+                a: PREDICT_OVERRIDES[a] for a in self.arms if a in PREDICT_OVERRIDES
+            },
             "classes": list(self.classes),
             "rarest_classes": self.rare,
             "splits": {"pool": len(pool), "val": len(val), "test": len(test)},
@@ -147,7 +158,7 @@ class Bench:
             for rnd in range(1, self.profile["rounds"] + 1):  # round by round: paired early
                 for arm, sampler in samplers.items():
                     labeled, trained = state[arm]
-                    labeled = labeled + self._pick(sampler, labeled, seed, rnd, trained)
+                    labeled = labeled + self._pick(arm, sampler, labeled, seed, rnd, trained)
                     state[arm] = (labeled, self._train_and_test(seed, labeled))
                     self._record(arm, seed, rnd, labeled, state[arm][1])
                 self._save(began)
@@ -170,8 +181,9 @@ class Bench:
 
             size = self.profile["imgsz"]
             return make_fashion(
-                target, FASHION_IMAGES, seed=0, image_size=size, class_weights="long_tail"
-            )
+                target, FASHION_IMAGES, seed=0, image_size=size, class_weights="long_tail",
+                val_fraction=FASHION_HELD_OUT,
+            )  # fmt: skip
         if Path(self.dataset).is_dir():
             return read_yolo(self.dataset)
         raise SystemExit(
@@ -210,14 +222,14 @@ class Bench:
 
     # -- rounds --------------------------------------------------------------------------
 
-    def _detector(self, weights: Path, tag: str) -> Any:
+    def _detector(self, weights: Path, tag: str, arm: str = "") -> Any:
         from al_object_detection.adapters.detection.config import load_yolo_config
         from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
         p = self.profile
         config = load_yolo_config()
         train = {**config.train, **SMALL_SET_TRAINING, "epochs": p["epochs"], "imgsz": p["imgsz"]}
-        predict = replace(config.predict, imgsz=p["imgsz"])
+        predict = replace(config.predict, imgsz=p["imgsz"], **PREDICT_OVERRIDES.get(arm, {}))
         return YOLOv8_ALObjectDetector(
             weights,
             replace(config, train=train, predict=predict),
@@ -269,23 +281,25 @@ class Bench:
         return {"map50": float(box.map50), "map50_95": float(box.map), "per_class": per_class}
 
     def _pick(
-        self, sampler: Any, labeled: list[int], seed: int, rnd: int, prev: dict[str, Any]
+        self, arm: str, sampler: Any, labeled: list[int], seed: int, rnd: int, prev: dict[str, Any]
     ) -> list[int]:
         from al_object_detection.states.steps import ids_only_pool
 
         free = [i for i in range(len(self.pool)) if i not in set(labeled)]
         rng = np.random.default_rng([seed, rnd])
         if sampler.needs_predictions:
-            pool = self._predicted_pool(free, labeled, prev)
+            pool = self._predicted_pool(arm, free, labeled, prev)
         else:
             pool = ids_only_pool([str(i) for i in free])
         chosen = sampler.choose(pool, self.profile["budget"], rng=rng)
         return [free[i] for i in chosen.positions.tolist()]
 
-    def _predicted_pool(self, free: list[int], labeled: list[int], prev: dict[str, Any]) -> Any:
+    def _predicted_pool(
+        self, arm: str, free: list[int], labeled: list[int], prev: dict[str, Any]
+    ) -> Any:
         from al_object_detection.strategies import Pool
 
-        detector = self._detector(Path(prev["weights"]), "predict")
+        detector = self._detector(Path(prev["weights"]), "predict", arm)
         paths = [str(self.pool[i].image) for i in free + labeled]
         predictions = list(detector.predict(paths, progress=False))
         emb = np.stack([p.embedding for p in predictions])
@@ -329,15 +343,18 @@ class Bench:
         self.out.write_text(json.dumps(payload, indent=1))
 
 
-def _splits(data: Any) -> tuple[list[Split], list[Split], list[Split]]:
-    """Pool images, and the held-out images cut once into val (even) and test (odd)."""
+def _splits(data: Any, test_share: float) -> tuple[list[Split], list[Split], list[Split]]:
+    """Pool images, and the held-out images cut once, interleaved, into test (``test_share``
+    of them) and val."""
 
     def item(image: Any) -> Split:
         return Split(image.filepath, len(image.labels), tuple(image.labels))
 
     pool = [item(i) for i in sorted(data.split("pool"), key=lambda i: str(i.filepath))]
     held = [item(i) for i in sorted(data.split("val"), key=lambda i: str(i.filepath))]
-    return pool, held[0::2], held[1::2]
+    is_test = [int((i + 1) * test_share) > int(i * test_share) for i in range(len(held))]
+    val = [h for h, t in zip(held, is_test, strict=True) if not t]
+    return pool, val, [h for h, t in zip(held, is_test, strict=True) if t]
 
 
 def _key(labeled: list[int]) -> str:

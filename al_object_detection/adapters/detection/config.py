@@ -22,6 +22,7 @@ _PREDICT_KEYS: dict[str, type | tuple[type, ...]] = {
     "device": str,
     "embedding_layer": int,
     "embedding_pooling": str,
+    "embedding_boxes": int,
 }
 POOLINGS = ("mean", "max")
 _SECTIONS = ("train", "predict")
@@ -43,6 +44,9 @@ class PredictSettings:
     device: str = ""
     embedding_layer: int = 15  # YOLOv8's P3 output: bench/results/embedding_purity-*.txt
     embedding_pooling: str = "max"
+    # pooled over the cells of the 5 most confident boxes (0: the whole image); see the
+    # foreground table of bench/results/embedding_purity-*.txt
+    embedding_boxes: int = 5
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloCon
         raise ConfigError(f"{source}: [predict] conf and iou must lie in [0, 1]")
     if predict.embedding_pooling not in POOLINGS:
         raise ConfigError(f"{source}: [predict] embedding_pooling must be one of {POOLINGS}")
+    if predict.embedding_boxes < 0:
+        raise ConfigError(f"{source}: [predict] embedding_boxes must be >= 0")
     if predict.imgsz < 32 or predict.batch < 1 or predict.max_det < 1:
         raise ConfigError(f"{source}: [predict] imgsz >= 32, batch >= 1, max_det >= 1 are required")
     return YoloConfig(train=train, predict=predict, source=source)

@@ -13,24 +13,38 @@ from numpy.typing import NDArray
 from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import nms
 
+from al_object_detection.adapters.detection.pooling import foreground_embedding
+
 
 class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
-    """Keeps each kept box's full class-score vector and a pooled image embedding."""
+    """Keeps each kept box's full class-score vector and a pooled image embedding (over the
+    ``embedding_boxes`` most confident boxes, or the whole map: see ``pooling``)."""
 
     embedding_layer: int = 15
     embedding_pooling: str = "max"
+    embedding_boxes: int = 0
 
     def setup_model(self, model: Any, verbose: bool = True) -> None:
         super().setup_model(model, verbose=verbose)
-        self._pooled: torch.Tensor | None = None
+        self._maps: torch.Tensor | None = None
         layers = self.model.model.model  # the fused DetectionModel's layer list
-        layers[self.embedding_layer].register_forward_hook(self._keep_pooled)
+        layers[self.embedding_layer].register_forward_hook(self._keep_maps)
 
-    def _keep_pooled(self, _module: Any, _inputs: Any, output: torch.Tensor) -> None:
-        maps = output.float()
-        self._pooled = (
-            maps.amax(dim=(2, 3)) if self.embedding_pooling == "max" else maps.mean((2, 3))
-        )
+    def _keep_maps(self, _module: Any, _inputs: Any, output: torch.Tensor) -> None:
+        self._maps = output.detach()
+
+    def _embeddings(self, kept: list[torch.Tensor], img: torch.Tensor) -> list[NDArray[Any]] | None:
+        """One embedding per image, from boxes still in the network's input pixels."""
+        if self._maps is None:
+            return None
+        input_hw = (int(img.shape[2]), int(img.shape[3]))
+        return [
+            foreground_embedding(
+                self._maps[i].float(), boxes[:, :4], boxes[:, 4], input_hw=input_hw,
+                how=self.embedding_pooling, top_k=self.embedding_boxes,
+            ).cpu().numpy().astype(np.float32)
+            for i, boxes in enumerate(kept)
+        ]  # fmt: skip
 
     def postprocess(
         self, preds: Any, img: torch.Tensor, orig_imgs: Any, **kwargs: Any
@@ -52,8 +66,8 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
             from ultralytics.utils import ops
 
             orig_imgs = ops.convert_torch2numpy_batch(orig_imgs)[..., ::-1]
+        embeddings = self._embeddings(kept, img)  # before boxes are scaled to the image
         results = self.construct_results(kept, img, orig_imgs)
-        pooled = self._pooled.cpu().numpy() if self._pooled is not None else None
         for i, (result, idx) in enumerate(zip(results, kept_idx, strict=True)):
             idx = idx.long().view(-1)
             if end2end:  # end-to-end heads (YOLOv10, YOLO26) keep only the top score per box
@@ -61,13 +75,20 @@ class ScoringPredictor(DetectionPredictor):  # type: ignore[misc]
             else:
                 scores = raw[i, 4 : 4 + n_classes, idx].T.float().cpu().numpy()
             result.class_scores = np.ascontiguousarray(scores, dtype=np.float32)
-            result.embedding = pooled[i].astype(np.float32) if pooled is not None else None
+            result.embedding = embeddings[i] if embeddings is not None else None
         return list(results)
 
 
-def scoring_predictor(embedding_layer: int, pooling: str = "max") -> type[ScoringPredictor]:
-    """A ``ScoringPredictor`` class that pools the given layer's output ("max" or "mean")."""
-    attrs = {"embedding_layer": embedding_layer, "embedding_pooling": pooling}
+def scoring_predictor(
+    embedding_layer: int, pooling: str = "max", boxes: int = 0
+) -> type[ScoringPredictor]:
+    """A ``ScoringPredictor`` class that pools the given layer's output ("max" or "mean") over
+    its ``boxes`` most confident predicted boxes (0: the whole map)."""
+    attrs = {
+        "embedding_layer": embedding_layer,
+        "embedding_pooling": pooling,
+        "embedding_boxes": boxes,
+    }
     return type("ScoringPredictor", (ScoringPredictor,), attrs)
 
 

@@ -89,7 +89,9 @@ class YOLOv8_ALObjectDetector:
         from al_object_detection.adapters.detection.predictor import scoring_predictor
 
         settings = self.config.predict
-        predictor = scoring_predictor(settings.embedding_layer, settings.embedding_pooling)
+        predictor = scoring_predictor(
+            settings.embedding_layer, settings.embedding_pooling, settings.embedding_boxes
+        )
         model = self.model
         model.predictor = None  # a predictor left over from another call may hold stale hooks
         paths = list(filepaths)

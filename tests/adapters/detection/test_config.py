@@ -63,3 +63,9 @@ def test_embedding_pooling_is_mean_or_max() -> None:
     )
     with pytest.raises(ConfigError, match=r"\[predict\] embedding_pooling must be one of"):
         parse_yolo_config({"predict": {"embedding_pooling": "sum"}})
+
+
+def test_embedding_boxes_is_a_non_negative_count() -> None:
+    assert parse_yolo_config({"predict": {"embedding_boxes": 3}}).predict.embedding_boxes == 3
+    with pytest.raises(ConfigError, match=r"embedding_boxes.* must be >= 0"):
+        parse_yolo_config({"predict": {"embedding_boxes": -1}})

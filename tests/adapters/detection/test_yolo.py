@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,26 @@ def test_predict_batches_agree_with_single_images(
     single = [next(trained.predict([path], progress=False)) for path in paths]
     for a, b in zip(batched, single, strict=True):
         np.testing.assert_allclose(a.embedding, b.embedding, rtol=1e-3, atol=1e-4)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_foreground_embedding_is_the_whole_image_one_where_no_box_is_predicted(
+    trained: YOLOv8_ALObjectDetector, shapes_dir: Path
+) -> None:
+    paths = image_paths(shapes_dir)[:4]
+    config = tiny_config()
+    nothing = replace(config.predict, conf=1.0)  # no box reaches it
+    boxed = YOLOv8_ALObjectDetector(
+        trained.model_path,
+        replace(config, predict=replace(nothing, embedding_boxes=3)),
+        work_dir=trained.work_dir,
+    )
+    whole = YOLOv8_ALObjectDetector(
+        trained.model_path, replace(config, predict=nothing), work_dir=trained.work_dir
+    )
+    for a, b in zip(whole.predict(paths), boxed.predict(paths), strict=True):
+        assert len(b.label_ids) == 0
+        np.testing.assert_allclose(a.embedding, b.embedding, rtol=1e-5)  # type: ignore[arg-type]
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
