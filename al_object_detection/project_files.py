@@ -14,6 +14,14 @@ import difflib
 import re
 from pathlib import Path
 
+from al_object_detection.adapters.detection.config import (
+    ConfigError,
+    load_yolo_config,
+    ultralytics_dir,
+)
+from al_object_detection.adapters.zero_shot.config import load_owl2_config
+from al_object_detection.adapters.zero_shot.weights import ZeroShotError, locate_weights
+from al_object_detection.offline import activate
 from al_object_detection.project import ProjectConfig, ProjectConfigError
 
 _MODEL_YAML = (".yaml", ".yml")
@@ -69,8 +77,6 @@ def _check_model(config: ProjectConfig) -> None:
 
 
 def _check_detector_config(config: ProjectConfig) -> None:
-    from al_object_detection.adapters.detection.config import ConfigError, load_yolo_config
-
     try:
         load_yolo_config(config.detector_config)
     except ConfigError as error:
@@ -78,11 +84,6 @@ def _check_detector_config(config: ProjectConfig) -> None:
 
 
 def _check_zero_shot(config: ProjectConfig) -> None:
-    from al_object_detection.adapters.detection.config import ConfigError
-    from al_object_detection.adapters.zero_shot.config import load_owl2_config
-    from al_object_detection.adapters.zero_shot.weights import ZeroShotError, locate_weights
-    from al_object_detection.offline import activate
-
     where = f"{config.source}: [sampling] zero_shot_config"
     try:
         owl2 = load_owl2_config(config.zero_shot_config)
@@ -101,8 +102,6 @@ def _check_zero_shot(config: ProjectConfig) -> None:
 
 
 def _shipped_model_yamls() -> list[str]:
-    from al_object_detection.adapters.detection.config import ultralytics_dir
-
     models = ultralytics_dir() / "cfg" / "models"
     return sorted({p.name for p in models.rglob("*.yaml")})
 

@@ -15,6 +15,8 @@ from typing import Any
 
 #: The default of a key that must be given.
 REQUIRED: Any = object()
+#: The default of a key that is left out of the values when it is not given.
+OPTIONAL: Any = object()
 
 _TYPE_NAMES = {
     str: "a string", int: "an integer", float: "a number", bool: "true or false",
@@ -37,7 +39,7 @@ class Key:
         return self.types if isinstance(self.types, tuple) else (self.types,)
 
 
-ANY = Key(default=None)  # a key whose value another check reads (or nobody: ultralytics does)
+ANY = Key(default=OPTIONAL)  # any value, or none: another part checks it (or ultralytics does)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ def check_table(
         if name not in given:
             if key.default is REQUIRED:
                 raise error(f"{source}: {where} {name} is required")
-            values[name] = key.default
+            if key.default is not OPTIONAL:
+                values[name] = key.default
             continue
         values[name] = _checked(given[name], key, f"{source}: {where} {name}", error)
     return values

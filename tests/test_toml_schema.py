@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from al_object_detection.toml_schema import Key, Table, check
+from al_object_detection.toml_schema import ANY, Key, Table, check
 
 TABLES = {
     "run": Table({
@@ -16,7 +16,7 @@ TABLES = {
         "mode": Key(str, "fast", choices=("fast", "slow")),
         "strict": Key(bool, False),
     }),
-    "extra": Table({"anything": Key(default=None)}, allowed="see the manual"),
+    "extra": Table({"anything": ANY, "other": ANY}, allowed="see the manual"),
     "item": Table({"label": Key(str), "size": Key(int, 1)}, array=True),
 }  # fmt: skip
 
@@ -33,7 +33,8 @@ def test_defaults_fill_in_and_integers_count_as_numbers() -> None:
     values = validated({"run": {"name": "a", "rate": 1}, "later": {"not": "checked here"}})
     assert values["run"] == {"name": "a", "rate": 1.0, "count": 3, "mode": "fast", "strict": False}
     assert isinstance(values["run"]["rate"], float)
-    assert values["extra"] == {"anything": None}
+    assert values["extra"] == {}
+    assert validated({"run": {"name": "a"}, "extra": {"other": [1]}})["extra"] == {"other": [1]}
     assert values["item"] == []
     assert "later" not in values
 

@@ -44,7 +44,7 @@ def _edit(config: Path, old: str, new: str) -> None:
         (("yolov8n.yaml", "weights/gone.pt"), r"\[detector\] model: checkpoint not found: .*gone"),
         (("yolov8n.yaml", "yolov8q.yaml"), r"'yolov8q.yaml': not a file, nor a model yaml"),
         (("yolo.toml", "yolo.tmol"), r"\[detector\] config: .*yolo\.tmol: cannot read"),
-        (("epochs", "epoch"), r"yolo\.toml: unknown key in \[train\] 'epoch'; did you mean epochs"),
+        (("epochs", "epoch"), r"yolo\.toml: unknown key in \[train\] 'epoch' \(did you mean 'ep"),
         (
             ("bootstrap_size = 6", 'bootstrap_size = 6\nbootstrap = "zero_shot"'),
             r"zero_shot_config: .*OWLv2 weights 'google/owlv2-base-patch16-ensemble' are not",
@@ -61,6 +61,23 @@ def test_bad_detector_settings_stop_the_start_with_78(
     last = events[-1]
     assert (last["event"], last["exit_code"]) == ("config_error", 78)
     assert re.search(message, last["error"]), last["error"]
+    assert not [e for e in events if e["event"] in ("ready", "dataset_created")]
+
+
+def test_a_bad_zero_shot_config_stops_the_start_with_78(tmp_path: Path) -> None:
+    config = write_project(tmp_path, "never-opened")
+    (tmp_path / "owl2.toml").write_text("[predict]\ntreshold = 0.2\n")
+    zero_shot = 'bootstrap = "zero_shot"\nzero_shot_config = "owl2.toml"'
+    _edit(config, "bootstrap_size = 6", f"bootstrap_size = 6\n{zero_shot}")
+    code, events = run_until_done(config)
+    assert code == 78
+    last = events[-1]
+    assert (last["event"], last["exit_code"]) == ("config_error", 78)
+    assert re.search(
+        r"\[sampling\] zero_shot_config: .*owl2\.toml: unknown key in \[predict\] 'treshold' "
+        r"\(did you mean 'threshold'\?\)",
+        last["error"],
+    ), last["error"]
     assert not [e for e in events if e["event"] in ("ready", "dataset_created")]
 
 
@@ -115,4 +132,4 @@ def test_a_worker_that_cannot_start_fails_the_round_instead_of_respawning(
     assert (current.round, current.state, current.attempt) == (0, "failed", 2)
     assert current.last_error is not None
     assert "the worker cannot start: ConfigError" in current.last_error
-    assert "unknown key in [train] 'epoch'; did you mean epochs" in current.last_error
+    assert "unknown key in [train] 'epoch' (did you mean 'epochs'" in current.last_error

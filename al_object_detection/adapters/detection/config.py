@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 from dataclasses import dataclass, field
 from importlib import resources
@@ -10,22 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from al_object_detection.toml_files import read_toml
+from al_object_detection.toml_schema import ANY, Key, Table, check
 
 DEFAULT_CONFIG = resources.files("al_object_detection") / "config" / "yolo_config.toml"
 
-_PREDICT_KEYS: dict[str, type | tuple[type, ...]] = {
-    "imgsz": int,
-    "conf": (int, float),
-    "iou": (int, float),
-    "max_det": int,
-    "batch": int,
-    "device": str,
-    "embedding_layer": int,
-    "embedding_pooling": str,
-    "embedding_boxes": int,
-}
 POOLINGS = ("mean", "max")
-_SECTIONS = ("train", "predict")
 
 
 class ConfigError(ValueError):
@@ -58,6 +46,18 @@ class YoloConfig:
     source: str = "<defaults>"
 
 
+_PREDICT = Table({
+    "imgsz": Key(int, PredictSettings.imgsz, low=32),
+    "conf": Key(float, PredictSettings.conf, low=0, high=1),
+    "iou": Key(float, PredictSettings.iou, low=0, high=1),
+    "max_det": Key(int, PredictSettings.max_det, low=1),
+    "batch": Key(int, PredictSettings.batch, low=1),
+    "device": Key(str, PredictSettings.device),
+    "embedding_layer": Key(int, PredictSettings.embedding_layer),
+    "embedding_pooling": Key(str, PredictSettings.embedding_pooling, choices=POOLINGS),
+})  # fmt: skip
+
+
 def load_yolo_config(path: Path | str | None = None) -> YoloConfig:
     """Read a TOML config; ``None`` gives the shipped defaults."""
     raw, source = read_toml(path, default=DEFAULT_CONFIG, error=ConfigError)
@@ -66,27 +66,11 @@ def load_yolo_config(path: Path | str | None = None) -> YoloConfig:
 
 def parse_yolo_config(raw: dict[str, Any], *, source: str = "<dict>") -> YoloConfig:
     """Validate an already parsed config mapping."""
-    _reject_unknown(raw, _SECTIONS, source, "section")
-    train = dict(raw.get("train", {}))
-    _reject_unknown(train, _ultralytics_train_keys(), source, "key in [train]")
-    predict_raw = dict(raw.get("predict", {}))
-    _reject_unknown(predict_raw, _PREDICT_KEYS, source, "key in [predict]")
-    for key, value in predict_raw.items():
-        expected = _PREDICT_KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise ConfigError(
-                f"{source}: [predict] {key} = {value!r} must be {_type_name(expected)}"
-            )
-    predict = PredictSettings(**predict_raw)
-    if not 0.0 <= predict.conf <= 1.0 or not 0.0 <= predict.iou <= 1.0:
-        raise ConfigError(f"{source}: [predict] conf and iou must lie in [0, 1]")
-    if predict.embedding_pooling not in POOLINGS:
-        raise ConfigError(f"{source}: [predict] embedding_pooling must be one of {POOLINGS}")
-    if predict.embedding_boxes < 0:
-        raise ConfigError(f"{source}: [predict] embedding_boxes must be >= 0")
-    if predict.imgsz < 32 or predict.batch < 1 or predict.max_det < 1:
-        raise ConfigError(f"{source}: [predict] imgsz >= 32, batch >= 1, max_det >= 1 are required")
-    return YoloConfig(train=train, predict=predict, source=source)
+    train = Table(dict.fromkeys(_ultralytics_train_keys(), ANY), allowed="see `yolo cfg`")
+    values = check(raw, {"train": train, "predict": _PREDICT}, source=source, error=ConfigError)
+    return YoloConfig(
+        train=values["train"], predict=PredictSettings(**values["predict"]), source=source
+    )
 
 
 def ultralytics_dir() -> Path:
@@ -102,17 +86,3 @@ def _ultralytics_train_keys() -> frozenset[str]:
     import yaml
 
     return frozenset(yaml.safe_load((ultralytics_dir() / "cfg" / "default.yaml").read_text()))
-
-
-def _reject_unknown(raw: dict[str, Any], allowed: Any, source: str, what: str) -> None:
-    for key in raw:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            known = ", ".join(sorted(allowed)) if len(allowed) < 12 else "see `yolo cfg`"
-            raise ConfigError(f"{source}: unknown {what} {key!r}{hint} (allowed: {known})")
-
-
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    types = expected if isinstance(expected, tuple) else (expected,)
-    return " or ".join(t.__name__ for t in types)
