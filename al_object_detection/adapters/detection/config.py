@@ -55,6 +55,7 @@ _PREDICT = Table({
     "device": Key(str, PredictSettings.device),
     "embedding_layer": Key(int, PredictSettings.embedding_layer),
     "embedding_pooling": Key(str, PredictSettings.embedding_pooling, choices=POOLINGS),
+    "embedding_boxes": Key(int, PredictSettings.embedding_boxes, low=0),
 })  # fmt: skip
 
 
