@@ -152,10 +152,12 @@ def _plan(
 
         hooks["after_evaluated"] = after_evaluated_hook(store, rounds, settings_for(spec), log)
     settings = {f.name: getattr(planned, f.name) for f in fields(planned) if f.name != "strategy"}
-    return Plan(project=spec.project, sampler=sampler, **settings, **hooks)
+    shard_size = spec.compute.shard_size
+    return Plan(project=spec.project, sampler=sampler, shard_size=shard_size, **settings, **hooks)
 
 
 def _detector(spec: EngineSpec) -> TrainableDetector:
+    from al_object_detection.adapters.detection.compute import on_backend
     from al_object_detection.adapters.detection.config import parse_yolo_config
     from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
 
@@ -165,7 +167,8 @@ def _detector(spec: EngineSpec) -> TrainableDetector:
         if isinstance(saved, dict)
         else saved
     )
-    return YOLOv8_ALObjectDetector(spec.detector.model, config, work_dir=spec.detector.work_dir)
+    local = YOLOv8_ALObjectDetector(spec.detector.model, config, work_dir=spec.detector.work_dir)
+    return on_backend(local, spec.compute)
 
 
 def _zero_shot(spec: EngineSpec, store: FiftyOneStore) -> Detector | None:

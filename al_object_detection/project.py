@@ -12,6 +12,8 @@ from typing import Any
 
 from al_object_detection.adapters.annotation.backends import BACKENDS as ANNOTATION_BACKENDS
 from al_object_detection.adapters.dataset.database import check_uri
+from al_object_detection.adapters.detection.compute import TABLE as COMPUTE_TABLE
+from al_object_detection.adapters.detection.compute import ComputeSettings, compute_settings
 from al_object_detection.paths import ProjectPaths
 from al_object_detection.strategies import StrategyConfigError, build_sampler
 from al_object_detection.toml_files import read_toml
@@ -60,6 +62,7 @@ _TABLES = {
         "min_gain": Key(float, 0.0, low=0),
         "min_gain_per": Key(str, "round", choices=GAIN_UNITS),
     }),
+    "compute": COMPUTE_TABLE,  # where the pool is predicted: adapters/detection/compute.py
 }  # fmt: skip
 _SERVER_KNOBS = (
     "done_when", "task_size", "job_size", "image_quality", "prelabel_threshold",
@@ -100,6 +103,7 @@ class ProjectConfig:
     source: Path = field(default=Path("alod.toml"))
     create_dataset: bool = False  # [dataset] create: the daemon may start it empty
     annotation: dict[str, Any] = field(default_factory=dict)  # the [annotation] server knobs
+    compute: ComputeSettings = field(default_factory=ComputeSettings)  # [compute]
 
     @property
     def paths(self) -> ProjectPaths:
@@ -144,6 +148,9 @@ def parse_project_config(raw: dict[str, Any], *, source: Path = Path("alod.toml"
         min_gain_per=values["stop"]["min_gain_per"],
         source=source,
         annotation={k: values["annotation"][k] for k in _SERVER_KNOBS},
+        compute=compute_settings(
+            values["compute"], where=f"{source}: [compute]", error=ProjectConfigError
+        ),
     )
 
 

@@ -21,6 +21,7 @@ from al_object_detection.adapters.annotation.backends import (
     canonical_backend,
 )
 from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
+from al_object_detection.adapters.detection.compute import ComputeSettings
 from al_object_detection.paths import ProjectPaths
 from al_object_detection.states.engine import StopRules
 
@@ -100,6 +101,7 @@ class EngineSpec:
     zero_shot_config: Path | None = None
     database_dir: Path | None = None
     database_uri: str | None = None
+    compute: ComputeSettings = field(default_factory=ComputeSettings)  # [compute]
 
     @classmethod
     def from_project(cls, config: ProjectConfig) -> EngineSpec:
@@ -131,6 +133,7 @@ class EngineSpec:
             zero_shot_config=config.zero_shot_config if config.bootstrap == "zero_shot" else None,
             database_dir=config.database_dir,
             database_uri=config.database_uri,
+            compute=config.compute,
         )
 
     @classmethod
@@ -199,6 +202,7 @@ class EngineSpec:
             zero_shot_config=_optional_path(data["zero_shot_config"]),
             database_dir=_optional_path(data["database_dir"]),
             database_uri=data["database_uri"],
+            compute=ComputeSettings(**data.get("compute", {})),
         )
 
 

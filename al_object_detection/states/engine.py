@@ -27,7 +27,7 @@ from al_object_detection.adapters.annotation.protocol import (
 )
 from al_object_detection.report.stopping import curve_points, decide, next_round_images
 from al_object_detection.states import machine as m
-from al_object_detection.states import steps
+from al_object_detection.states import shards, steps
 from al_object_detection.states.store import Round, RoundStore
 from al_object_detection.strategies import Pool, RandomSampler, Selection
 from al_object_detection.strategies.base import Strategy
@@ -69,6 +69,7 @@ class Plan:
     after_evaluated: Callable[[Round], None] | None = None
     # what each pool image costs in budget_unit (by sample id), for budgets not in images
     unit_costs: Callable[[list[str]], Any] | None = None
+    shard_size: int = 1000  # images per prediction intent (see states/shards.py)
 
 
 class RoundFailed(RuntimeError):
@@ -222,7 +223,13 @@ class Engine:
             return "predicted", {}
         labeled = self.ctx.store.ids("labeled")  # their embeddings count for diversity
         detector = self._round_detector(current)
-        n = steps.predict(self.ctx, pool + labeled, detector=detector, only_stale=True)
+        prefix = f"predict:{self.plan.project}:r{current.round}"
+        cut = shards.cut(
+            pool + labeled, self.plan.shard_size, prefix=prefix, model_id=detector.model_id
+        )
+        n = shards.predict_shards(
+            self.ctx.store, self.store, cut, round_index=current.round, detector=detector
+        )
         self.log(f"round {current.round}: predicted {n} images ({len(pool)} in the pool)")
         return "predicted", {}
 

@@ -49,6 +49,8 @@ def _edit(config: Path, old: str, new: str) -> None:
             ("bootstrap_size = 6", 'bootstrap_size = 6\nbootstrap = "zero_shot"'),
             r"zero_shot_config: .*OWLv2 weights 'google/owlv2-base-patch16-ensemble' are not",
         ),
+        (("[stop]", "[compute]\nbatchsize = 8\n[stop]"), r"unknown key in \[compute\] .batch"),
+        (("[stop]", '[compute]\nnum_gpus = "1"\n[stop]'), r"\[compute\] num_gpus = '1' must be a"),
     ],
 )
 def test_bad_detector_settings_stop_the_start_with_78(
