@@ -51,6 +51,7 @@ class Accepted:
     width: int
     height: int
     identity: FileIdentity
+    shared: bool = False  # other names, or reached through a symlink: the image store copies it
 
 
 @dataclass(frozen=True)
@@ -77,43 +78,58 @@ def inspect_file(
     path: Path, root: Path, rules: IngestRules, *, now: float | None = None
 ) -> Verdict:
     """Judge ``path`` (inside the watched folder ``root``) against ``rules``."""
+    return read_and_inspect(path, root, rules, now=now)[0]
+
+
+def read_and_inspect(
+    path: Path, root: Path, rules: IngestRules, *, now: float | None = None
+) -> tuple[Verdict, bytes]:
+    """:func:`inspect_file`, and the bytes it judged (empty unless accepted): one read."""
     early = _check_path(path, root, rules)
-    if early is not None:
-        return early
+    if not isinstance(early, bool):
+        return early, b""
     faults.reach(faults.CHECK_STARTED)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        return Deferred(path, "vanished")
+        return Deferred(path, "vanished"), b""
     except OSError as error:
-        return Rejected(path, UNREADABLE, f"cannot open: {error.strerror}")
+        return Rejected(path, UNREADABLE, f"cannot open: {error.strerror}"), b""
     try:
-        with open(descriptor, "rb") as handle:
-            before = os.fstat(handle.fileno())
-            if not stat.S_ISREG(before.st_mode):  # swapped for something else since checked
-                return Rejected(path, NOT_A_FILE, f"{_kind(before.st_mode)}, not a regular file")
-            data = handle.read(rules.max_bytes + 1)
-            after = os.fstat(handle.fileno())
+        before = os.fstat(descriptor)
+        if not stat.S_ISREG(before.st_mode):  # swapped for something else since checked
+            kind = _kind(before.st_mode)
+            return Rejected(path, NOT_A_FILE, f"{kind}, not a regular file"), b""
+        # one byte more than the size says: a file that grows meanwhile shows it
+        data = _read(descriptor, min(before.st_size, rules.max_bytes) + 1)
+        after = os.fstat(descriptor)
     except OSError as error:
-        return Rejected(path, UNREADABLE, f"cannot read: {error.strerror}")
+        return Rejected(path, UNREADABLE, f"cannot read: {error.strerror}"), b""
+    finally:
+        os.close(descriptor)
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-        return Deferred(path, "changed while being read")
+        return Deferred(path, "changed while being read"), b""
     if len(data) > rules.max_bytes:
-        return Rejected(path, TOO_LARGE, f"larger than {rules.max_bytes} bytes")
-    verdict = _decode(path, data, rules, FileIdentity.of(after))
-    if isinstance(verdict, Rejected) and verdict.reason in _CONTENT_REASONS:
+        return Rejected(path, TOO_LARGE, f"larger than {rules.max_bytes} bytes"), b""
+    shared = early or after.st_nlink > 1
+    verdict = _decode(path, data, rules, FileIdentity.of(after), shared)
+    if isinstance(verdict, Accepted):
+        return verdict, data
+    if verdict.reason in _CONTENT_REASONS:
         quiet_for = (time.time() if now is None else now) - after.st_mtime
         if quiet_for < rules.grace_s:
-            return Deferred(path, f"{verdict.detail} (modified {quiet_for:.1f}s ago)")
-    return verdict
+            return Deferred(path, f"{verdict.detail} (modified {quiet_for:.1f}s ago)"), b""
+    return verdict, b""
 
 
-def _check_path(path: Path, root: Path, rules: IngestRules) -> Rejected | Deferred | None:
+def _check_path(path: Path, root: Path, rules: IngestRules) -> Rejected | Deferred | bool:
+    """A verdict reached from the name alone, else whether ``path`` is a symlink."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         return Deferred(path, "vanished")
-    if stat.S_ISLNK(info.st_mode):
+    symlink = stat.S_ISLNK(info.st_mode)
+    if symlink:
         target = Path(os.path.realpath(path))
         if not target.is_relative_to(root.resolve()):
             return Rejected(path, SYMLINK_OUTSIDE, "symlink points outside the watched folder")
@@ -129,7 +145,16 @@ def _check_path(path: Path, root: Path, rules: IngestRules) -> Rejected | Deferr
     if path.suffix.lower() not in rules.suffixes:
         allowed = ", ".join(sorted(rules.suffixes))
         return Rejected(path, SUFFIX, f"suffix {path.suffix!r} not allowed ({allowed})")
-    return None
+    return symlink
+
+
+def _read(descriptor: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes from the start of an open file, until its end."""
+    parts, left = [], limit
+    while left > 0 and (part := os.read(descriptor, left)):
+        parts.append(part)
+        left -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _kind(mode: int) -> str:
@@ -142,7 +167,7 @@ def _kind(mode: int) -> str:
 
 
 def _decode(
-    path: Path, data: bytes, rules: IngestRules, identity: FileIdentity
+    path: Path, data: bytes, rules: IngestRules, identity: FileIdentity, shared: bool
 ) -> Accepted | Rejected:
     if not data:
         return Rejected(path, EMPTY, "empty file (0 bytes)")
@@ -167,4 +192,5 @@ def _decode(
     except _DECODE_ERRORS as error:
         return Rejected(path, CORRUPT, f"cannot decode ({type(error).__name__}: {error})")
     digest = hashlib.sha256(data).hexdigest()
-    return Accepted(path, digest, FORMAT_SUFFIXES[str(image_format)], width, height, identity)
+    suffix = FORMAT_SUFFIXES[str(image_format)]
+    return Accepted(path, digest, suffix, width, height, identity, shared)

@@ -3,8 +3,9 @@
 Placing a file there is the commit point of an ingest: the same content can only be placed
 once, and a file in the image store is published to the pool even after a crash. Stored
 images are the daemon's own bytes: a dropped file with no other name is hard-linked in and
-its drop name removed; any other file (more names, a symlink, ``keep``) is copied, and the
-copy's hash checked against the one that was judged.
+its drop name removed; any other file (more names, a symlink, ``keep``) is copied: the bytes
+the check read and hashed are written out again (:meth:`ImageStore.stage`), or else the file
+is read again and the copy's hash checked against the one that was judged.
 
 A crash between the commit and the removal of the drop name leaves the drop file behind;
 :meth:`ImageStore.resume` recognises it as the stored image itself (the same inode, or the
@@ -17,6 +18,7 @@ import ctypes
 import errno
 import functools
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -60,6 +62,7 @@ class ImageStore:
         self.folder = folder
         self.incoming = folder / _INCOMING
         self._shards: set[Path] = set()
+        self._prefix, self._counter = uuid.uuid4().hex, itertools.count()
 
     def path_for(self, sha256: str, suffix: str) -> Path:
         """Where content ``sha256`` lives."""
@@ -84,19 +87,26 @@ class ImageStore:
         return True
 
     def place(
-        self, source: Path, sha256: str, suffix: str, identity: FileIdentity, *, keep: bool = False
+        self,
+        source: Path,
+        sha256: str,
+        suffix: str,
+        identity: FileIdentity,
+        *,
+        keep: bool = False,
+        staged: Path | None = None,
     ) -> bool:
         """Store ``source`` (judged as ``identity``); False when the content is there already.
 
         The drop file is removed afterwards unless ``keep``. Raises :class:`SourceChanged`
-        when the file changed since it was judged.
+        when the file changed since it was judged. ``staged``: the judged bytes, written by
+        :meth:`stage`; when ``source`` must be copied they are stored instead (and gone from
+        where they were), else the caller removes them.
         """
         target = self.path_for(sha256, suffix)
         if target.parent not in self._shards:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._shards.add(target.parent)
-        if os.path.lexists(target):
-            return False
         info = os.lstat(source)
         symlink = stat.S_ISLNK(info.st_mode)
         if symlink:
@@ -106,15 +116,18 @@ class ImageStore:
         linked = not keep and not symlink and info.st_nlink == 1
         if linked:
             try:
-                self._link(source, target)
+                self._link(source, target)  # fails when the content is there already
             except FileExistsError:
                 return False
             except OSError as error:
                 if error.errno not in _NO_HARD_LINKS:
                     raise
                 linked = False
-        if not linked and not self._copy_in(source, target, sha256, identity, keep=keep):
-            return False
+        if not linked:
+            if os.path.lexists(target):
+                return False
+            if not self._copy_in(source, target, sha256, identity, keep=keep, staged=staged):
+                return False
         faults.reach(faults.STORE_COMMITTED)
         if not keep:
             source.unlink()
@@ -122,6 +135,19 @@ class ImageStore:
                 self._record(sha256).unlink(missing_ok=True)
         faults.reach(faults.STORE_MOVED)
         return True
+
+    def stage(self, data: bytes) -> Path:
+        """Write judged bytes to a new partial file, ready to become a stored image."""
+        partial = self._new_partial()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            descriptor = os.open(partial, flags, 0o644)
+        except FileNotFoundError:  # the first one
+            self.incoming.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(partial, flags, 0o644)
+        with open(descriptor, "wb") as writer:
+            writer.write(data)
+        return partial
 
     def entries(self) -> Iterator[tuple[str, Path]]:
         """Every (sha256, path) in the image store."""
@@ -185,18 +211,28 @@ class ImageStore:
             os.link(source, target, follow_symlinks=False)
 
     def _copy_in(
-        self, source: Path, target: Path, sha256: str, identity: FileIdentity, *, keep: bool
+        self,
+        source: Path,
+        target: Path,
+        sha256: str,
+        identity: FileIdentity,
+        *,
+        keep: bool,
+        staged: Path | None,
     ) -> bool:
-        """Copy ``source`` to ``target`` through a partial file; False if ``target`` appeared."""
-        self.incoming.mkdir(parents=True, exist_ok=True)
+        """Copy ``source`` to ``target`` through a partial file; False if ``target`` appeared.
+
+        A ``staged`` partial holds the judged bytes themselves: it is stored as it is.
+        """
+        if staged is None:
+            self.incoming.mkdir(parents=True, exist_ok=True)
         if not keep:  # what lets resume() know the drop file if a crash follows the commit
+            # written in place: a record cut short is one of no commit, and of no use
             record = {"path": str(source), **asdict(identity)}
-            partial_record = self.incoming / f"{uuid.uuid4().hex}{_PARTIAL}"
-            partial_record.write_text(json.dumps(record), encoding="utf-8")
-            os.replace(partial_record, self._record(sha256))
-        partial = self.incoming / f"{uuid.uuid4().hex}{_PARTIAL}"
+            self._record(sha256).write_text(json.dumps(record), encoding="utf-8")
+        partial = staged or self._new_partial()
         try:
-            if _copy_hashing(source, partial, identity) != sha256:
+            if staged is None and _copy_hashing(source, partial, identity) != sha256:
                 raise SourceChanged(f"{source} changed while it was copied")
             os.link(partial, target)
         except FileExistsError:
@@ -208,6 +244,10 @@ class ImageStore:
         finally:
             partial.unlink(missing_ok=True)
         return True
+
+    def _new_partial(self) -> Path:
+        """A name no other partial file has, of this process or another."""
+        return self.incoming / f"{self._prefix}-{next(self._counter)}{_PARTIAL}"
 
     def _record(self, sha256: str) -> Path:
         return self.incoming / f"{sha256}{_RECORD}"

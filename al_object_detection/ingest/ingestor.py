@@ -6,7 +6,6 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,16 +13,10 @@ from pathlib import Path
 import structlog
 
 from al_object_detection.ingest import faults
+from al_object_detection.ingest.batch_checks import BATCH, Judged, judge_batch, results
 from al_object_detection.ingest.candidates import Candidates
 from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
-from al_object_detection.ingest.checks import (
-    DUPLICATE,
-    Accepted,
-    Deferred,
-    Rejected,
-    Verdict,
-    inspect_file,
-)
+from al_object_detection.ingest.checks import DUPLICATE, Accepted, Deferred, Rejected
 from al_object_detection.ingest.image_store import ImageStore, SourceChanged
 from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
@@ -35,7 +28,7 @@ log = structlog.get_logger("alod.ingest")
 #: A context that holds the pool's lock and says whether samples may be added now.
 Gate = Callable[[], AbstractContextManager[bool]]
 _RETRY_S = 30.0
-_CHUNK = 1000  # files judged, placed and published together
+_CHUNK = 1024  # files judged, placed and published together (a multiple of BATCH)
 
 
 @dataclass
@@ -122,23 +115,34 @@ class Ingestor:
         """Judge every complete candidate and publish, chunk by chunk; returns files judged.
 
         The checker threads run ahead on the next chunks while this thread moves the current
-        chunk into the image store and adds it to the pool.
+        chunk into the image store and adds it to the pool. Files that became complete
+        meanwhile are taken at once, not at the next drain.
         """
+        judged = 0
         with self._lock:
-            ready = self.candidates.take_ready()
-            rules = self.rules
             try:
-                futures = [self._checkers.submit(inspect_file, p, r, rules) for p, r in ready]
-                for start in range(0, len(ready), _CHUNK):
-                    part, checks = ready[start : start + _CHUNK], futures[start : start + _CHUNK]
-                    verdicts = [_verdict(f, p) for f, (p, _) in zip(checks, part, strict=True)]
-                    self._judge(part, verdicts)
-                    self._publish()
+                while ready := self.candidates.take_ready():
+                    self._drain(ready)
+                    judged += len(ready)
             except CheckersClosed:
                 return 0  # closing: what was not judged stays in the drop folder for next time
-            if not ready:
+            if not judged:
                 self._publish()  # images the round held back earlier
-        return len(ready)
+        return judged
+
+    def _drain(self, ready: list[tuple[Path, Path]]) -> None:
+        batches = [ready[start : start + BATCH] for start in range(0, len(ready), BATCH)]
+        futures = [
+            self._checkers.submit(judge_batch, batch, self.rules, self.image_store, self.keep)
+            for batch in batches
+        ]
+        per_chunk = _CHUNK // BATCH
+        for start in range(0, len(batches), per_chunk):
+            chunk = slice(start, start + per_chunk)
+            pairs = zip(futures[chunk], batches[chunk], strict=True)
+            judged = [j for future, batch in pairs for j in results(future, batch)]
+            self._judge(ready[start * BATCH : start * BATCH + len(judged)], judged)
+            self._publish()
 
     def publish(self) -> int:
         """Add accepted images to the pool, when the round allows it."""
@@ -165,35 +169,45 @@ class Ingestor:
             self.on_published(len(new))
         return len(new)
 
-    def _judge(self, ready: list[tuple[Path, Path]], verdicts: list[Verdict]) -> None:
-        known = self.pool.known(v.sha256 for v in verdicts if isinstance(v, Accepted))
+    def _judge(self, ready: list[tuple[Path, Path]], judged: list[Judged]) -> None:
+        accepted = (j.verdict for j in judged if isinstance(j.verdict, Accepted))
+        known = self.pool.known(v.sha256 for v in accepted)
         placed = False
-        for (path, root), verdict in zip(ready, verdicts, strict=True):
+        for (path, root), (verdict, staged) in zip(
+            ready, ((j.verdict, j.staged) for j in judged), strict=True
+        ):
             if isinstance(verdict, Deferred):
                 log.debug("ingest_deferred", path=str(path), detail=verdict.detail)
                 self.candidates.defer(path, root, max(self.rules.settle_s, 0.5))
             elif isinstance(verdict, Rejected):
                 self._reject(path, root, verdict.reason, verdict.detail)
             else:
-                placed = self._store(path, root, verdict, verdict.sha256 in known) or placed
+                in_pool = verdict.sha256 in known
+                placed = self._store(path, root, verdict, in_pool, staged) or placed
         if placed:
             self.image_store.sync()
 
-    def _store(self, path: Path, root: Path, image: Accepted, in_pool: bool) -> bool:
-        """Put ``image`` into the image store; whether it needs publishing."""
-        store, sha = self.image_store, image.sha256
+    def _store(
+        self, path: Path, root: Path, image: Accepted, in_pool: bool, staged: Path | None
+    ) -> bool:
+        """Put ``image`` into the image store; whether it needs publishing.
+
+        New content is placed first: only when that finds it stored already can ``path`` be
+        the stored image itself, left behind by a crash (a resume), or a duplicate.
+        """
+        store, sha, keep = self.image_store, image.sha256, self.keep
         try:
-            if store.resume(path, sha, image.suffix, keep=self.keep):
+            if not in_pool and store.place(
+                path, sha, image.suffix, image.identity, keep=keep, staged=staged
+            ):
+                self.stats.accepted += 1
+            elif store.resume(path, sha, image.suffix, keep=keep):
                 self.stats.resumed += 1
                 log.info("ingest_resumed", path=str(path), sha256=sha[:12])
-            elif in_pool:
-                self._reject(path, root, DUPLICATE, f"content {sha[:12]} is in the pool")
-                return False
-            elif not store.place(path, sha, image.suffix, image.identity, keep=self.keep):
-                self._reject(path, root, DUPLICATE, f"content {sha[:12]} was dropped before")
-                return False
             else:
-                self.stats.accepted += 1
+                where = "is in the pool" if in_pool else "was dropped before"
+                self._reject(path, root, DUPLICATE, f"content {sha[:12]} {where}")
+                return False
         except SourceChanged as error:
             log.debug("ingest_deferred", path=str(path), detail=str(error))
             self.candidates.defer(path, root, max(self.rules.settle_s, 0.5))
@@ -202,6 +216,9 @@ class Ingestor:
             log.error("ingest_store_error", path=str(path), error=str(error), retry_s=_RETRY_S)
             self.candidates.defer(path, root, _RETRY_S)
             return False
+        finally:
+            if staged is not None:
+                staged.unlink(missing_ok=True)  # placing consumed it, or it is of no use
         if not in_pool:
             self._unpublished[sha] = store.path_for(sha, image.suffix)
         return not in_pool
@@ -219,17 +236,6 @@ class Ingestor:
         log.warning(
             "ingest_rejected", path=str(path), reason=reason, detail=detail, quarantined=str(target)
         )
-
-
-def _verdict(future: Future[Verdict], path: Path) -> Verdict:
-    """A check's verdict; a check that failed unexpectedly is tried again later."""
-    try:
-        return future.result()
-    except CheckersClosed:
-        raise
-    except Exception as error:
-        log.exception("ingest_check_error", path=str(path), error=repr(error))
-        return Deferred(path, f"check failed: {error!r}")
 
 
 def _walk_error(error: OSError) -> None:

@@ -43,7 +43,8 @@ class PoolWriter:
         from bson import ObjectId
 
         dataset = self.store.dataset
-        dataset.reload()  # another process may have changed the schema since it was loaded
+        if dataset.media_type is None:
+            dataset.reload()  # another process may have changed the dataset since it was loaded
         if dataset.media_type is None:
             dataset.media_type = "image"  # what the first add_samples would have set
         split, dataset_id = self.store.fields.split, dataset._doc.id

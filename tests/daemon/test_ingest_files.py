@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from al_object_detection.ingest import checks
+from al_object_detection.ingest.batch_checks import judge_batch
 from al_object_detection.ingest.candidates import Candidates
 from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
 from al_object_detection.ingest.checks import Accepted, Deferred, Rejected, inspect_file
@@ -270,6 +271,38 @@ def test_stored_images_are_the_daemons_own_bytes(tmp_path: Path) -> None:
     assert not (drop / "link.png").is_symlink()
     assert target.exists()
     assert os.stat(image_store.path_for(link_sha, ".png")).st_ino != os.stat(target).st_ino
+
+
+def test_a_batch_stages_the_judged_bytes_of_the_files_the_store_copies(tmp_path: Path) -> None:
+    image_store, drop = ImageStore(tmp_path / "lib"), tmp_path / "drop"
+    drop.mkdir()
+    only = put(drop, "only.png", png(colour=7))
+    outside = put(tmp_path, "outside.png", png(colour=8))
+    shared = drop / "shared.png"
+    os.link(outside, shared)
+    target = put(drop, "target.png", png(colour=9))
+    (drop / "link.png").symlink_to(target)
+    text = put(drop, "text.png", b"no image")
+    files = [only, shared, drop / "link.png", text]
+    judged = judge_batch([(path, drop) for path in files], RULES, image_store, keep=False)
+    verdicts = [j.verdict for j in judged]
+    assert [type(v) for v in verdicts] == [Accepted, Accepted, Accepted, Rejected]
+    assert [j.staged is not None for j in judged] == [False, True, True, False]
+    for j, path in zip(judged[1:3], files[1:3], strict=True):
+        assert j.staged is not None
+        assert j.staged.read_bytes() == path.read_bytes()
+    kept = judge_batch([(only, drop)], RULES, image_store, keep=True)[0]
+    assert kept.staged is not None
+    assert kept.staged.read_bytes() == only.read_bytes()
+
+    image = verdicts[1]
+    assert isinstance(image, Accepted)
+    staged = judged[1].staged
+    assert image_store.place(shared, image.sha256, ".png", image.identity, staged=staged)
+    stored = image_store.path_for(image.sha256, ".png")
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == image.sha256
+    assert os.stat(stored).st_ino != os.stat(outside).st_ino
+    assert (shared.exists(), staged is not None and staged.exists()) == (False, False)
 
 
 def test_a_move_cut_short_by_a_crash_is_recognised_not_a_duplicate(tmp_path: Path) -> None:

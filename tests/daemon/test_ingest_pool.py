@@ -281,6 +281,12 @@ def test_a_hard_linked_drop_file_is_not_shared_with_the_image_store(setup: Setup
     stored = setup.store.dataset.first()
     assert hashlib.sha256(Path(stored.filepath).read_bytes()).hexdigest() == stored.al_sha256
     assert setup.reasons() == {}
+    twin = setup.drop.parent / "twin.png"
+    twin.write_bytes(png(colour=50))
+    os.link(twin, setup.drop / "again.png")  # the same content in another shared file
+    setup.settle(lambda: setup.reasons() == {checks.DUPLICATE: 1})
+    incoming = setup.drop.parent / "image_store" / ".incoming"
+    assert [p.name for p in incoming.iterdir() if p.name.endswith(".partial")] == []
 
 
 def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, fresh_dataset: str) -> None:
