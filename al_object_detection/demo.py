@@ -12,18 +12,17 @@ import json
 import time
 from typing import Any
 
+from al_object_detection.adapters.dataset.store import import_fiftyone
 from al_object_detection.experiment import Experiment, ExperimentSettings, curve, plot_curves
 from al_object_detection.offline import activate
+from al_object_detection.project import DEFAULT_STRATEGY
+from al_object_detection.strategies import RandomSampler, build_sampler
 
 
 def run_demo(settings: ExperimentSettings) -> dict[str, list[dict[str, Any]]]:
     """Run round 0 and both arms; print per-round results and a summary; write the PNG."""
     workdir = settings.workdir.resolve()
     activate(workdir / "state")
-    from al_object_detection.adapters.dataset.store import import_fiftyone
-    from al_object_detection.project import DEFAULT_STRATEGY
-    from al_object_detection.strategies import RandomSampler, build_sampler
-
     began = time.monotonic()
     experiment = Experiment(settings, import_fiftyone(workdir / "fiftyone-db"))
     counts = experiment.prepare()

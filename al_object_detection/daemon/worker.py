@@ -24,10 +24,24 @@ from typing import Any
 
 import structlog
 
+from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
+from al_object_detection.adapters.dataset.store import StoreError
+from al_object_detection.adapters.detection.config import ConfigError
+from al_object_detection.adapters.detection.yolo import DetectorError
+from al_object_detection.assembly import build_engine
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.channel import Channel, ChannelClosed
-from al_object_detection.daemon.logstream import LogContext, Sink, configure, engine_log
+from al_object_detection.daemon.logstream import (
+    LogContext,
+    Sink,
+    adopt_third_party,
+    configure,
+    engine_log,
+)
 from al_object_detection.daemon.redact import secret_values
+from al_object_detection.daemon.settings import load_config
+from al_object_detection.project import ProjectConfigError
+from al_object_detection.spec import EngineSpec
 
 log = structlog.get_logger("alod.worker")
 _PR_SET_PDEATHSIG = 1
@@ -85,11 +99,6 @@ def serve(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(config_path: str) -> Any:
-    from al_object_detection.assembly import build_engine
-    from al_object_detection.daemon.logstream import adopt_third_party
-    from al_object_detection.daemon.settings import load_config
-    from al_object_detection.spec import EngineSpec
-
     spec = EngineSpec.from_project(load_config(config_path).project)
     engine = build_engine(
         spec, reports=True, actor="worker", log=engine_log(log), log_error=log.error
@@ -100,12 +109,6 @@ def _build(config_path: str) -> Any:
 
 def _is_config_error(error: Exception) -> bool:
     """Whether a failed build can only be the project's settings (starting again cannot help)."""
-    from al_object_detection.adapters.annotation.protocol import AnnotationConfigError
-    from al_object_detection.adapters.dataset.store import StoreError
-    from al_object_detection.adapters.detection.config import ConfigError
-    from al_object_detection.adapters.detection.yolo import DetectorError
-    from al_object_detection.project import ProjectConfigError
-
     known = (ProjectConfigError, ConfigError, DetectorError, StoreError, AnnotationConfigError)
     return isinstance(error, known)
 
