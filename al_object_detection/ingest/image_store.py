@@ -100,8 +100,8 @@ class ImageStore:
 
         The drop file is removed afterwards unless ``keep``. Raises :class:`SourceChanged`
         when the file changed since it was judged. ``staged``: the judged bytes, written by
-        :meth:`stage`; when ``source`` must be copied they are stored instead (and gone from
-        where they were), else the caller removes them.
+        :meth:`stage`, stored (linked in) when ``source`` must be copied; the caller removes
+        the staged file afterwards.
         """
         target = self.path_for(sha256, suffix)
         if target.parent not in self._shards:
@@ -242,7 +242,8 @@ class ImageStore:
             self._record(sha256).unlink(missing_ok=True)
             raise
         finally:
-            partial.unlink(missing_ok=True)
+            if staged is None:
+                partial.unlink(missing_ok=True)
         return True
 
     def _new_partial(self) -> Path:

@@ -218,7 +218,7 @@ class Ingestor:
             return False
         finally:
             if staged is not None:
-                staged.unlink(missing_ok=True)  # placing consumed it, or it is of no use
+                staged.unlink(missing_ok=True)  # stored (another name) or of no use
         if not in_pool:
             self._unpublished[sha] = store.path_for(sha, image.suffix)
         return not in_pool
