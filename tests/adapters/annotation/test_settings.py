@@ -147,9 +147,9 @@ def test_annotation_server_settings_come_from_alod_toml() -> None:
     assert server_options(base) == {}
     for wrong, message in (
         ({"done_when": "review"}, "done_when = 'review'; allowed: completed, acceptance"),
-        ({"job_size": 0}, "job_size must be >= 1"),
-        ({"image_quality": 101}, r"image_quality must lie in \[0, 100\]"),
-        ({"prelabel_threshold": 1.5}, r"prelabel_threshold must lie in \[0, 1\]"),
+        ({"job_size": 0}, "job_size = 0 must be >= 1"),
+        ({"image_quality": 101}, r"image_quality = 101 must lie in \[0, 100\]"),
+        ({"prelabel_threshold": 1.5}, r"prelabel_threshold = 1.5 must lie in \[0, 1\]"),
         ({"task_size": "big"}, "task_size = 'big' must be an integer"),
     ):
         with pytest.raises(ProjectConfigError, match=message):
