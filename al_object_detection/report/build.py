@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.report.charts import learning_curve_uri
@@ -33,6 +33,9 @@ from al_object_detection.spec import EngineSpec
 from al_object_detection.states import machine as m
 from al_object_detection.states.store import Round, RoundStore, now
 
+if TYPE_CHECKING:
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+
 
 @dataclass(frozen=True)
 class ReportSettings:
@@ -52,7 +55,7 @@ def report_path(reports_dir: Path, round_index: int) -> Path:
 
 
 def write_report(
-    store: Any,
+    store: FiftyOneStore,
     rounds: RoundStore,
     settings: ReportSettings,
     round_index: int | None = None,
@@ -102,7 +105,7 @@ def write_report(
 
 
 def ensure_record(
-    store: Any, rounds: RoundStore, settings: ReportSettings, round_index: int
+    store: FiftyOneStore, rounds: RoundStore, settings: ReportSettings, round_index: int
 ) -> dict[str, Any]:
     """The saved record of a round, collected and saved now if there is none."""
     record = load_record(settings.reports_dir, round_index)
@@ -116,7 +119,7 @@ def ensure_record(
 
 
 def after_evaluated_hook(
-    store: Any, rounds: RoundStore, settings: ReportSettings, log: Callable[[str], None]
+    store: FiftyOneStore, rounds: RoundStore, settings: ReportSettings, log: Callable[[str], None]
 ) -> Callable[[Round], None]:
     """The engine's call after each evaluated round: record it, then write its report."""
 

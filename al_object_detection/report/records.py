@@ -13,13 +13,16 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.report.costs import CostModel, CostObservation, fit_cost_model
 from al_object_detection.report.prelabels import Edits, compare, total
 from al_object_detection.report.timing import annotation_time
 from al_object_detection.states.store import RoundStore
+
+if TYPE_CHECKING:
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
 
 PICKS_KIND = "picks"
 
@@ -96,7 +99,7 @@ def pick_reasons(rounds: RoundStore, round_index: int) -> dict[str, tuple[str, f
 
 
 def collect_record(
-    store: Any, rounds: RoundStore, round_index: int, threshold: PrelabelSettings
+    store: FiftyOneStore, rounds: RoundStore, round_index: int, threshold: PrelabelSettings
 ) -> dict[str, Any]:
     """Everything the report needs about one evaluated round, read now; pre-labels are the
     predictions ``threshold`` lets through, as the annotation servers were sent them.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,9 +16,12 @@ from numpy.typing import NDArray
 from al_object_detection.adapters.annotation.prelabels import PrelabelSettings
 from al_object_detection.report.records import cost_model, load_records
 
+if TYPE_CHECKING:
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+
 
 def image_costs(
-    store: Any,
+    store: FiftyOneStore,
     sample_ids: Sequence[str],
     unit: str,
     reports_dir: Path,
@@ -38,7 +41,7 @@ def image_costs(
 
 
 def cost_function(
-    store: Any, unit: str, reports_dir: Path, prelabels: PrelabelSettings
+    store: FiftyOneStore, unit: str, reports_dir: Path, prelabels: PrelabelSettings
 ) -> Callable[[Sequence[str]], NDArray[np.float64]]:
     """``image_costs`` for one project, as the engine calls it (sample ids in, costs out)."""
 
@@ -49,7 +52,7 @@ def cost_function(
 
 
 def expected_boxes(
-    store: Any, sample_ids: Sequence[str], settings: PrelabelSettings
+    store: FiftyOneStore, sample_ids: Sequence[str], settings: PrelabelSettings
 ) -> NDArray[np.float64]:
     """Predicted boxes at or above the pre-label threshold, per image (capped)."""
     field = store.fields.predictions
