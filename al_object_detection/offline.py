@@ -79,6 +79,8 @@ def configure_ultralytics() -> None:
 
     if SETTINGS.get("sync", True):
         SETTINGS.update(sync=False)
+    if SETTINGS.get("raytune", True):  # Ray runs our prediction, not a tuner: no Tune callback
+        SETTINGS.update(raytune=False)
     torch_utils.NUM_THREADS = runtime.threads  # ultralytics resets torch to this before training
     torch.set_num_threads(runtime.threads)
 

@@ -142,12 +142,14 @@ def test_predict_and_train_make_no_network_attempt(tmp_path: Path, shapes_dir: P
         images = sorted(str(p) for p in data.rglob("*.png"))[:4]
         print(len(list(detector.predict(images, progress=False))))
         print(torch.get_num_threads())
+        print("ray.tune" in sys.modules)  # Ray (the [ray] extra) is no tuner of our training
         """,
         tmp_path,
         str(shapes_dir),
         str(tmp_path / "det"),
     )
     assert attempts == []
-    predicted, threads = done.stdout.split()[-2:]
+    predicted, threads, tune_loaded = done.stdout.split()[-3:]
     assert predicted == "4"
     assert int(threads) == len(os.sched_getaffinity(0))
+    assert tune_loaded == "False"
