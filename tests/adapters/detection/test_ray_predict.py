@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,11 @@ RAY = ComputeSettings(backend="ray", batch_size=5)
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """A real Ray on 2 CPUs in this process, in its own temp folder."""
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=tempfile.mkdtemp(prefix="alod-ray-"))
+    folder = tempfile.mkdtemp(prefix="alod-ray-")
+    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=folder)
     yield
     ray.shutdown()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def detector(weights: Path | str) -> YOLOv8_ALObjectDetector:
