@@ -57,9 +57,9 @@ ARMS: dict[str, Any] = {
     "default": None,  # the project's default strategy
     "typiclust": {"name": "typiclust"},
     "class_aware": {"name": "class_aware"},
-    "default_whole_image": None,  # the default on whole-image embeddings (the ablation)
+    "default_top_boxes": None,  # the default on embeddings pooled over 5 boxes (the ablation)
 }
-PREDICT_OVERRIDES: dict[str, dict[str, Any]] = {"default_whole_image": {"embedding_boxes": 0}}
+PREDICT_OVERRIDES: dict[str, dict[str, Any]] = {"default_top_boxes": {"embedding_boxes": 5}}
 FASHION_IMAGES = 1000
 FASHION_HELD_OUT = 0.35  # of the background photos: ~350 held-out images
 FASHION_TEST_SHARE = 0.7  # of the held-out images: ~250 test, ~100 val

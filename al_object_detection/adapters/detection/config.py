@@ -34,7 +34,7 @@ class PredictSettings:
     embedding_pooling: str = "max"
     # pooled over the cells of the 5 most confident boxes (0: the whole image); see the
     # foreground table of bench/results/embedding_purity-*.txt
-    embedding_boxes: int = 5
+    embedding_boxes: int = 0
 
 
 @dataclass(frozen=True)
