@@ -13,15 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from al_object_detection.adapters.annotation.backends import backend
 from al_object_detection.daemon import exitcodes
 from al_object_detection.daemon.settings import DaemonConfig
 
-#: Credentials each annotation backend reads (``$CREDENTIALS_DIRECTORY/<name>``).
-BACKEND_CREDENTIALS = {
-    "oracle": (),
-    "cvat": ("FIFTYONE_CVAT_URL", "FIFTYONE_CVAT_USERNAME", "FIFTYONE_CVAT_PASSWORD"),
-    "labelstudio": ("FIFTYONE_LABELSTUDIO_URL", "FIFTYONE_LABELSTUDIO_API_KEY"),
-}
 _STATE_ROOT = Path("/var/lib")
 
 
@@ -76,7 +71,7 @@ def render_unit(spec: UnitSpec) -> str:
     credentials = (
         "\n".join(
             f"LoadCredential={key}:{spec.credentials_dir / key}"
-            for key in BACKEND_CREDENTIALS.get(spec.backend, ())
+            for key in backend(spec.backend).credentials
         )
         or "# (the oracle needs no credentials)"
     )
@@ -150,7 +145,7 @@ def install_unit(spec: UnitSpec, dest: Path) -> Path:
 
 def next_steps(spec: UnitSpec, path: Path) -> str:
     """What the operator does after the unit file is written."""
-    keys = BACKEND_CREDENTIALS.get(spec.backend, ())
+    keys = backend(spec.backend).credentials
     secrets = [
         f"  install -d -m 0700 {spec.credentials_dir}",
         *(f"  install -m 0600 /dev/stdin {spec.credentials_dir / key}  # paste it" for key in keys),

@@ -32,6 +32,7 @@ class Backend:
     module: str
     class_name: str
     from_env: bool  # a server, configured from the environment (the oracle needs none)
+    credentials: tuple[str, ...] = ()  # what a service unit loads ($CREDENTIALS_DIRECTORY/<name>)
 
     def build(self, store: FiftyOneStore, options: Mapping[str, Any] | None = None) -> Annotator:
         """The backend's annotator for ``store``; a server's settings come from the environment
@@ -60,12 +61,23 @@ BACKENDS: dict[str, Backend] = {
     backend.name: backend
     for backend in (
         Backend("oracle", f"{_ANNOTATION}.oracle", "OracleAnnotator", from_env=False),
-        Backend("cvat", f"{_ANNOTATION}.cvat.annotator", "CvatAnnotator", from_env=True),
+        Backend(
+            "cvat",
+            f"{_ANNOTATION}.cvat.annotator",
+            "CvatAnnotator",
+            from_env=True,
+            credentials=("FIFTYONE_CVAT_URL", "FIFTYONE_CVAT_USERNAME", "FIFTYONE_CVAT_PASSWORD"),
+        ),
         Backend(
             "labelstudio",
             f"{_ANNOTATION}.label_studio.annotator",
             "LabelStudioAnnotator",
             from_env=True,
+            credentials=(
+                "FIFTYONE_LABELSTUDIO_URL",
+                "FIFTYONE_LABELSTUDIO_API_KEY",
+                "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT",  # the server's root, also required
+            ),
         ),
     )
 }

@@ -85,3 +85,15 @@ def test_links_are_asked_of_the_backend_that_made_the_batch() -> None:
     assert batch_links(unknown_server, SecretSource({})) == ["tasks/8"]
     oracle = json.dumps({"key": "t-r1", "sample_ids": ["a"], "at": 0.0})
     assert batch_links(oracle, SOURCE) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "settings"), [("cvat", CvatSettings), ("labelstudio", LabelStudioSettings)]
+)
+def test_a_service_unit_s_credentials_are_enough_to_configure_the_server(
+    tmp_path: Path, name: str, settings: type[CvatSettings | LabelStudioSettings]
+) -> None:
+    values = {"_URL": "http://127.0.0.1:8080", "_ROOT": str(tmp_path)}
+    for key in backend(name).credentials:  # what `alod install-service` makes the unit load
+        (tmp_path / key).write_text(values.get(key[key.rindex("_") :], "s3cret"))
+    assert settings.from_env(SecretSource(credentials_dir=tmp_path)).url.startswith("http://")
