@@ -23,6 +23,10 @@ rarest classes.
     python bench/label_efficiency.py --dataset deepforest --profile full   # a GPU
     python bench/label_efficiency.py --dataset path/to/yolo_folder --seeds 5
     python bench/label_efficiency.py --dataset fashion-longtail --report   # tables from JSON
+    python bench/label_efficiency.py --dataset fashion-longtail --first-seed 5 --seeds 5
+
+``--first-seed`` adds seeds to an existing results file: its rows for other seeds are kept
+when the dataset and settings match (a mismatch is refused).
 """
 
 from __future__ import annotations
@@ -78,7 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion-longtail")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None, help="how many seeds to run")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None, help="override the profile's")
+    parser.add_argument("--imgsz", type=int, default=None, help="override the profile's")
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--workdir", type=Path, default=Path("bench-runs/label_efficiency"))
     parser.add_argument("--wheel-cache", type=Path, default=None)
@@ -90,12 +97,15 @@ def main() -> None:
     if args.report:
         report(json.loads(out.read_text()))
         return
-    profile = {**PROFILES[args.profile], **({"seeds": args.seeds} if args.seeds else {})}
+    overrides = {"seeds": args.seeds, "epochs": args.epochs, "imgsz": args.imgsz}
+    profile = {**PROFILES[args.profile], **{k: v for k, v in overrides.items() if v}}
     arms = [a for a in args.arms.split(",") if a]
     unknown = set(arms) - set(ARMS)
     if unknown or "random" not in arms:
         parser.error(f"--arms must include random and come from {', '.join(ARMS)}: {unknown}")
-    Bench(args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out).run()
+    seeds = list(range(args.first_seed, args.first_seed + profile.pop("seeds")))
+    bench = Bench(args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out)
+    bench.run(seeds)
 
 
 class Bench:
@@ -115,7 +125,7 @@ class Bench:
         self.workdir, self.wheel_cache, self.out = workdir, wheel_cache, out
         activate(workdir / "state")
 
-    def run(self) -> None:
+    def run(self, seeds: list[int]) -> None:
         from al_object_detection.project import DEFAULT_STRATEGY
         from al_object_detection.strategies import build_sampler
 
@@ -134,7 +144,6 @@ class Bench:
         )
         self.checkpoint = self._checkpoint()
         samplers = {arm: build_sampler(ARMS[arm] or DEFAULT_STRATEGY) for arm in self.arms}
-        self.rows: list[dict[str, Any]] = []
         self.meta = {
             "dataset": self.name,
             "profile": self.profile,
@@ -148,7 +157,10 @@ class Bench:
             "pool_class_counts": dict(counts),
             "complete": False,
         }
-        for seed in range(self.profile["seeds"]):
+        self.rows, earlier_minutes = self._earlier_rows(seeds)
+        began -= 60 * earlier_minutes
+        self.meta["seeds"] = sorted({r["seed"] for r in self.rows} | set(seeds))
+        for seed in seeds:
             rng = np.random.default_rng([seed, 0])
             start = sorted(rng.choice(len(pool), self.profile["start"], replace=False).tolist())
             trained = self._train_and_test(seed, start)
@@ -335,6 +347,28 @@ class Bench:
             f"boxes -> mAP50 {test['map50']:.3f} mAP50-95 {test['map50_95']:.3f}",
             flush=True,
         )
+
+    def _earlier_rows(self, seeds: list[int]) -> tuple[list[dict[str, Any]], float]:
+        """Rows of an earlier run of the same settings for seeds this run does not redo,
+        and its minutes."""
+        if not self.out.exists() or seeds[0] == 0:
+            return [], 0.0
+        earlier = json.loads(self.out.read_text())
+        earlier["profile"] = {k: v for k, v in earlier["profile"].items() if k != "seeds"}
+        same = ("dataset", "profile", "classes", "splits")
+        differs = [k for k in same if earlier.get(k) != self.meta[k]]
+        for arm in set(earlier["arms"]) & set(self.meta["arms"]):
+            if earlier["arms"][arm] != self.meta["arms"][arm]:
+                differs.append(f"arm {arm}")
+        if differs:
+            raise SystemExit(f"{self.out} was run with other settings ({', '.join(differs)})")
+        self.meta["arms"] = {**earlier["arms"], **self.meta["arms"]}
+        self.meta["predict_overrides"] = {
+            **earlier.get("predict_overrides", {}),
+            **self.meta["predict_overrides"],
+        }
+        kept = [r for r in earlier["rows"] if r["seed"] not in seeds]
+        return kept, float(earlier.get("minutes", 0.0))
 
     def _save(self, began: float) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
