@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,14 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers import Observer
 
 from al_object_detection.ingest.rules import ignored_name
+
+if sys.platform.startswith("linux"):
+    # watchdog's own inotify observer pairs moves in O(queued events) per moved-in file
+    from al_object_detection.ingest.inotify_events import CookieIndexedObserver as Observer
+else:
+    from watchdog.observers import Observer
 
 #: (path, watched folder, complete?) for a file; (folder, watched folder) for a new folder.
 OnFile = Callable[[Path, Path, bool], None]
