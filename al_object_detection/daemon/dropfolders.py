@@ -22,11 +22,22 @@ _WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify
 
 
 class DropFolders:
-    """Watches the folders and queues scans; the scheduler's jobs do the work."""
+    """Watches the folders and queues scans; the scheduler's jobs do the work.
 
-    def __init__(self, folders: tuple[Path, ...], ingestor: Ingestor) -> None:
-        self.folders, self.ingestor = folders, ingestor
-        self.watcher = FolderWatcher(list(folders), ingestor.offer, self._queue_scan)
+    ``wake`` asks for a drain now: called on the first file event while no job of this
+    object runs (a running drain takes the new files itself), so a drop is taken at once
+    instead of at the next tick.
+    """
+
+    def __init__(
+        self,
+        folders: tuple[Path, ...],
+        ingestor: Ingestor,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.folders, self.ingestor, self.wake = folders, ingestor, wake
+        self.watcher = FolderWatcher(list(folders), self._offered, self._queue_scan)
+        self._wake_asked = threading.Event()
         self._scans: set[tuple[Path, Path]] = set()
         self._lock = threading.Lock()
         self._missing: set[Path] = set()
@@ -72,6 +83,7 @@ class DropFolders:
         if self._stopped.is_set():
             return
         self.idle.clear()
+        self._wake_asked.clear()  # events from now on ask for the next drain
         try:
             with self._lock:
                 scans, self._scans = self._scans, set()
@@ -92,6 +104,12 @@ class DropFolders:
             self.ingestor.recover()
         finally:
             self.idle.set()
+
+    def _offered(self, path: Path, root: Path, complete: bool) -> None:
+        self.ingestor.offer(path, root, complete)
+        if self.idle.is_set() and not self._wake_asked.is_set():
+            self._wake_asked.set()
+            self.wake()
 
     def _queue_scan(self, folder: Path, root: Path) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ stop the worker, record the interrupted attempt, exit 0 within ``shutdown_timeou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from apscheduler.jobstores.base import JobLookupError
 
 from al_object_detection.adapters.dataset.database import DatabaseMismatchError
 from al_object_detection.adapters.dataset.store import FiftyOneStore, import_fiftyone
@@ -45,7 +47,7 @@ from al_object_detection.daemon.signals import StopFlags
 from al_object_detection.daemon.translog import TransitionLog
 from al_object_detection.daemon.workerproc import WorkerProcess
 from al_object_detection.ingest.image_store import ImageStore
-from al_object_detection.ingest.ingestor import Ingestor
+from al_object_detection.ingest.ingestor import Ingestor, checker_processes
 from al_object_detection.ingest.pool import PoolWriter
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.offline import activate
@@ -177,16 +179,23 @@ class Daemon:
         current = self.rounds.current()
         if current is not None and current.state in m.PRESTART:
             self.worker.spawn()  # it imports the ML stack while this process opens FiftyOne
-        store = self._open_dataset()
-        self.ingestor = Ingestor(
-            settings.rules,
-            ImageStore(settings.image_store),
-            Quarantine(settings.quarantine),
-            _pool_writer(store),
-            self._publish_gate,
-            on_published=lambda n: self._wake("advance"),
-        )
-        self.drop = DropFolders(settings.watch, self.ingestor)
+        checkers = checker_processes()
+        checkers.start()  # they import while this process opens FiftyOne
+        try:
+            store = self._open_dataset()
+            self.ingestor = Ingestor(
+                settings.rules,
+                ImageStore(settings.image_store),
+                Quarantine(settings.quarantine),
+                _pool_writer(store),
+                self._publish_gate,
+                checkers=checkers,
+                on_published=lambda n: self._wake("advance"),
+            )
+        except BaseException:
+            checkers.close()
+            raise
+        self.drop = DropFolders(settings.watch, self.ingestor, wake=lambda: self._wake("ingest"))
         self.driver = d.Driver(
             make_engine=lambda: build_engine(
                 self.spec,
@@ -307,9 +316,9 @@ class Daemon:
         return PoolGate(self.pool_lock_file, self.stores.get()).publishing()
 
     def _wake(self, job_id: str) -> None:
-        job = self.scheduler.get_job(job_id)
-        if job is not None:
-            job.modify(next_run_time=datetime.now(UTC))
+        """Run the job now (also asked from the watcher's thread)."""
+        with contextlib.suppress(JobLookupError):  # removed: the scheduler is shutting down
+            self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
 
 def _pool_writer(store: FiftyOneStore) -> PoolWriter:

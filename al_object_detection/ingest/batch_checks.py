@@ -1,13 +1,16 @@
-"""Checks in batches, as the checker threads run them: each file read once, judged and staged.
+"""Checks in batches, as the checker processes run them: each file read once, judged, staged.
 
-A batch per task keeps the hand-over between threads (a future, a lock, a wake-up) to one per
-batch instead of one per file. An accepted file that the image store will copy (it has other
-names, or came through a symlink, or ``keep``) gets the very bytes that were judged written
-to a partial file here, in parallel, so that placing it costs no second read nor hash.
+A batch per task keeps the hand-over between processes (a pickled task and its answer) to one
+per batch instead of one per file. A worker logs nothing: what went wrong travels back in
+:attr:`Judged.problem` and the daemon logs it (:func:`results`). An accepted file that the
+image store will copy (it has other names, or came through a symlink, or ``keep``) gets the
+very bytes that were judged written to a partial file here, in parallel, so that placing it
+costs no second read nor hash.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -26,10 +29,12 @@ BATCH = 32  # files per checker task
 
 @dataclass(frozen=True)
 class Judged:
-    """A file's verdict and, for an accepted file to be copied, its judged bytes on disk."""
+    """A file's verdict and, for an accepted file to be copied, its judged bytes on disk;
+    ``problem``: the unexpected error met on the way, if any."""
 
     verdict: Verdict
     staged: Path | None = None
+    problem: str = ""
 
 
 def judge_batch(
@@ -40,14 +45,18 @@ def judge_batch(
 
 
 def results(future: Future[list[Judged]], files: Sequence[tuple[Path, Path]]) -> list[Judged]:
-    """A batch's verdicts; a batch that failed unexpectedly is tried again later."""
+    """A batch's verdicts, its problems logged; a batch that failed is tried again later."""
     try:
-        return future.result()
+        judged = future.result()
     except CheckersClosed:
         raise
-    except Exception as error:
-        log.exception("ingest_check_error", files=len(files), error=repr(error))
+    except Exception as error:  # noqa: BLE001 - logged; the files are tried again
+        log.error("ingest_check_error", files=len(files), error=repr(error))
         return [Judged(Deferred(path, f"check failed: {error!r}")) for path, _ in files]
+    for item in judged:
+        if item.problem:
+            log.error("ingest_check_error", path=str(item.verdict.path), error=item.problem)
+    return judged
 
 
 def _judge(
@@ -55,13 +64,12 @@ def _judge(
 ) -> Judged:
     try:
         verdict, data = read_and_inspect(path, root, rules)
-    except Exception as error:
-        log.exception("ingest_check_error", path=str(path), error=repr(error))
-        return Judged(Deferred(path, f"check failed: {error!r}"))
+    except Exception as error:  # noqa: BLE001 - sent back and logged by the daemon
+        problem = "".join(traceback.format_exception(error))
+        return Judged(Deferred(path, f"check failed: {error!r}"), problem=problem)
     if not isinstance(verdict, Accepted) or not (keep or verdict.shared):
         return Judged(verdict)
     try:
         return Judged(verdict, image_store.stage(data))
     except OSError as error:  # placing copies from the file itself, and reports what fails
-        log.warning("ingest_stage_error", path=str(path), error=str(error))
-        return Judged(verdict)
+        return Judged(verdict, problem=f"staging failed: {error}")

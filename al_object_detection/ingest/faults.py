@@ -2,9 +2,9 @@
 
 Inactive unless ``ALOD_FAULT_POINT`` names a point. Then the ``ALOD_FAULT_AFTER``-th time
 (1 by default) the point is reached, the file ``ALOD_FAULT_MARKER`` (if set) is created and
-``ALOD_FAULT_ACTION`` happens: ``stop`` (the default) stops the whole process with SIGSTOP,
-so a test can SIGKILL it exactly there; ``hang`` blocks the calling thread for good, as a
-check stuck in a system call would.
+``ALOD_FAULT_ACTION`` happens: ``stop`` (the default) stops the process that reached it with
+SIGSTOP, so a test can SIGKILL it exactly there; ``hang`` blocks the calling thread for good,
+as a check stuck in a system call would.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ STORE_COMMITTED = "store.committed"
 STORE_MOVED = "store.moved"
 #: After a batch of samples is inserted into the pool.
 POOL_ADDED = "pool.added"
-#: In a checker thread, before a dropped file is opened.
+#: In a checker process, before a dropped file is opened.
 CHECK_STARTED = "check.started"
 POINTS = (STORE_COMMITTED, STORE_MOVED, POOL_ADDED, CHECK_STARTED)
 

@@ -64,6 +64,10 @@ class ImageStore:
         self._shards: set[Path] = set()
         self._prefix, self._counter = uuid.uuid4().hex, itertools.count()
 
+    def __reduce__(self) -> tuple[type[ImageStore], tuple[Path]]:
+        """A copy in another process is a new handle on the folder: its own partial names."""
+        return (ImageStore, (self.folder,))
+
     def path_for(self, sha256: str, suffix: str) -> Path:
         """Where content ``sha256`` lives."""
         return self.folder / sha256[:2] / f"{sha256}{suffix}"

@@ -15,7 +15,7 @@ import structlog
 from al_object_detection.ingest import faults
 from al_object_detection.ingest.batch_checks import BATCH, Judged, judge_batch, results
 from al_object_detection.ingest.candidates import Candidates
-from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
+from al_object_detection.ingest.checkers import CheckerProcesses, CheckersClosed, default_workers
 from al_object_detection.ingest.checks import DUPLICATE, Accepted, Deferred, Rejected
 from al_object_detection.ingest.image_store import ImageStore, SourceChanged
 from al_object_detection.ingest.pool import PoolWriter
@@ -53,7 +53,7 @@ class Ingestor:
         gate: Gate,
         *,
         keep: bool = False,
-        workers: int = 2,
+        checkers: CheckerProcesses | None = None,
         on_published: Callable[[int], None] = lambda n: None,
     ) -> None:
         self.rules, self.image_store, self.quarantine, self.pool = (
@@ -67,10 +67,10 @@ class Ingestor:
         self.stats = IngestStats()
         self._unpublished: dict[str, Path] = {}
         self._lock = threading.Lock()
-        self._checkers = CheckerThreads(workers)
+        self._checkers = checkers or checker_processes()
 
     def close(self) -> None:
-        """Stop the checker threads without waiting for them; a running drain gives up."""
+        """Stop the checker processes without waiting for them; a running drain gives up."""
         self._checkers.close()
 
     # -- feeding -----------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class Ingestor:
     def drain(self) -> int:
         """Judge every complete candidate and publish, chunk by chunk; returns files judged.
 
-        The checker threads run ahead on the next chunks while this thread moves the current
+        The checker processes run ahead on the next chunks while this thread moves the current
         chunk into the image store and adds it to the pool. Files that became complete
         meanwhile are taken at once, not at the next drain.
         """
@@ -236,6 +236,11 @@ class Ingestor:
         log.warning(
             "ingest_rejected", path=str(path), reason=reason, detail=detail, quarantined=str(target)
         )
+
+
+def checker_processes(workers: int | None = None) -> CheckerProcesses:
+    """Processes for the checks, not started yet (``start()`` them early: they import)."""
+    return CheckerProcesses(workers or default_workers(), preload=(judge_batch.__module__,))
 
 
 def _walk_error(error: OSError) -> None:

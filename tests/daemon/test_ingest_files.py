@@ -18,7 +18,6 @@ from PIL import Image
 from al_object_detection.ingest import checks
 from al_object_detection.ingest.batch_checks import judge_batch
 from al_object_detection.ingest.candidates import Candidates
-from al_object_detection.ingest.checkers import CheckersClosed, CheckerThreads
 from al_object_detection.ingest.checks import Accepted, Deferred, Rejected, inspect_file
 from al_object_detection.ingest.image_store import FileIdentity, ImageStore, SourceChanged
 from al_object_detection.ingest.quarantine import Quarantine
@@ -353,20 +352,3 @@ def test_clean_removes_what_interrupted_copies_left(tmp_path: Path) -> None:
     source.unlink()  # the drop file is gone: its record is of no use
     assert image_store.clean(now) == 1
     assert not record.exists()
-
-
-def test_closing_the_checkers_never_waits_for_a_stuck_check() -> None:
-    release = threading.Event()
-    checkers = CheckerThreads(1)
-    stuck = checkers.submit(release.wait)  # as a read from a hung file system
-    queued = checkers.submit(lambda: "never runs")
-    closer = threading.Thread(target=checkers.close, daemon=True)
-    closer.start()
-    closer.join(timeout=10)
-    assert not closer.is_alive()
-    for future in (stuck, queued):
-        with pytest.raises(CheckersClosed):
-            future.result(timeout=10)
-    with pytest.raises(CheckersClosed):
-        checkers.submit(lambda: None)
-    release.set()

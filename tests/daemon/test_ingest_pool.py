@@ -33,7 +33,13 @@ def always_open() -> Iterator[bool]:
 
 
 class Setup:
-    def __init__(self, tmp_path: Path, store: Any, gate: Callable[[], Any] = always_open) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        store: Any,
+        gate: Callable[[], Any] = always_open,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         from al_object_detection.ingest.pool import PoolWriter
 
         self.drop = tmp_path / "drop"
@@ -46,7 +52,7 @@ class Setup:
             PoolWriter(store),
             gate,
         )
-        self.folders = DropFolders((self.drop,), self.ingestor)
+        self.folders = DropFolders((self.drop,), self.ingestor, wake=wake)
         self.quarantine = tmp_path / "quarantine"
 
     def settle(self, until: Callable[[], bool], timeout_s: float = 20.0) -> None:
@@ -313,3 +319,33 @@ def test_pool_samples_are_what_fiftyone_itself_writes(tmp_path: Path, fresh_data
         f"{0:064x}", f"{1:064x}", "f" * 64,
     ]  # fmt: skip
     assert writer.known([f"{1:064x}", "0" * 63 + "9"]) == {f"{1:064x}"}
+
+
+def test_the_first_file_event_after_a_drain_asks_for_the_next_drain_at_once(
+    tmp_path: Path, fresh_dataset: str
+) -> None:
+    from al_object_detection.adapters.dataset.store import FiftyOneStore
+
+    wakes: list[int] = []
+    ready = Setup(
+        tmp_path, FiftyOneStore.open(fresh_dataset, create=True), wake=lambda: wakes.append(1)
+    )
+    ready.folders.start()
+    try:
+        for colour in (11, 12, 13):
+            (ready.drop / f"{colour}.png").write_bytes(png(colour=colour))
+        wait_until(lambda: ready.ingestor.pending() == 3)
+        assert len(wakes) == 1  # no drain ran meanwhile: asked once, on the first event
+        ready.folders.drain()
+        (ready.drop / "later.png").write_bytes(png(colour=14))
+        wait_until(lambda: len(wakes) >= 2)  # the events after the drain ask again
+    finally:
+        ready.folders.stop()
+        ready.ingestor.close()
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.02)
