@@ -187,8 +187,12 @@ class CheckerProcesses:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, path]))}
         command = [sys.executable, "-P", "-c", _WORKER_MAIN, str(theirs.fileno()), *self._preload]
         with theirs:
-            process = subprocess.Popen(
-                command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env
+            process = subprocess.Popen(  # stdout is the daemon's JSON log stream: not theirs
+                command,
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
             )
         return _Worker(process, Connection(ours.detach()))
 
