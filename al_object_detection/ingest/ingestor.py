@@ -238,9 +238,9 @@ class Ingestor:
         )
 
 
-def checker_processes(workers: int | None = None) -> CheckerProcesses:
+def checker_processes() -> CheckerProcesses:
     """Processes for the checks, not started yet (``start()`` them early: they import)."""
-    return CheckerProcesses(workers or default_workers(), preload=(judge_batch.__module__,))
+    return CheckerProcesses(default_workers(), preload=(judge_batch.__module__,))
 
 
 def _walk_error(error: OSError) -> None:
