@@ -54,8 +54,11 @@ def results(future: Future[list[Judged]], files: Sequence[tuple[Path, Path]]) ->
         log.error("ingest_check_error", files=len(files), error=repr(error))
         return [Judged(Deferred(path, f"check failed: {error!r}")) for path, _ in files]
     for item in judged:
-        if item.problem:
-            log.error("ingest_check_error", path=str(item.verdict.path), error=item.problem)
+        path = str(item.verdict.path)
+        if item.problem and isinstance(item.verdict, Accepted):  # judged; only staging failed
+            log.warning("ingest_stage_error", path=path, error=item.problem)
+        elif item.problem:
+            log.error("ingest_check_error", path=path, error=item.problem)
     return judged
 
 
@@ -72,4 +75,4 @@ def _judge(
     try:
         return Judged(verdict, image_store.stage(data))
     except OSError as error:  # placing copies from the file itself, and reports what fails
-        return Judged(verdict, problem=f"staging failed: {error}")
+        return Judged(verdict, problem=str(error))
