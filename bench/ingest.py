@@ -6,6 +6,9 @@
    each file's only name, which the daemon links into its image store) or ``--drop link``
    (hard-linked in: files shared with another folder, which the daemon copies so that its
    stored images stay its own bytes); timed from the drop until all N are pool samples.
+   The images are flushed to disk first (as files written longer ago than the kernel's
+   writeback interval would be): the daemon's per-chunk sync then flushes its own work
+   (the renames, its image store) and not the benchmark's writes.
    Checked: zero lost, zero duplicated, nothing quarantined. Ratio = baseline seconds /
    daemon seconds (target >= 0.8). The baseline runs again after the daemon and the faster
    of the two counts. CPU ratio = the baseline's CPU seconds / the daemon's (its process
@@ -58,6 +61,7 @@ def main() -> None:
     staging = work / "staging"
     print(f"making {args.files} images of {args.size}x{args.size} in {work}", flush=True)
     names = make_images(staging, args.files, args.size)
+    os.sync()  # on disk, as files written before the kernel's writeback interval would be
 
     first, first_cpu = baseline(fo, [staging / name for name in names])
     print(f"add_images: {first:.2f}s", flush=True)

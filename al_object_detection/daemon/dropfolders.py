@@ -1,13 +1,12 @@
 """The daemon's drop folders: watcher events, start-up and periodic rescans feed the ingestor.
 
+The watcher runs in a process of its own (:mod:`~al_object_detection.ingest.watcher_process`).
 A rescan catches what events missed (an inotify queue overflow, a network file system, a
-folder deleted and made again); watchdog reports an overflow only as a log record, so a
-filter on its logger asks for a rescan.
+folder deleted and made again, a watcher process that died).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 import structlog
 
 from al_object_detection.ingest.ingestor import Ingestor
-from al_object_detection.ingest.watcher import FolderWatcher
+from al_object_detection.ingest.watcher_process import WatcherProcess
 
 log = structlog.get_logger("alod.ingest")
-_WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
 
 
 class DropFolders:
@@ -36,27 +34,24 @@ class DropFolders:
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.folders, self.ingestor, self.wake = folders, ingestor, wake
-        self.watcher = FolderWatcher(list(folders), self._offered, self._queue_scan)
+        self.watcher = WatcherProcess(
+            list(folders), self._offered, self._queue_scan, on_overflow=self._overflowed
+        )
         self._wake_asked = threading.Event()
         self._scans: set[tuple[Path, Path]] = set()
         self._lock = threading.Lock()
         self._missing: set[Path] = set()
-        self._overflow = _OverflowFilter(self.rescan_all)
         self.idle = threading.Event()  # no job of this object runs (shutdown waits for it)
         self.idle.set()
         self._stopped = threading.Event()
 
     def start(self) -> None:
         """Start watching (the first periodic run scans what arrived while the daemon was down)."""
-        for name in _WATCHDOG_LOGGERS:
-            logging.getLogger(name).addFilter(self._overflow)
         self.watcher.start()
 
     def stop(self) -> None:
         """Stop watching; a job that starts afterwards (queued before the stop) does nothing."""
         self._stopped.set()
-        for name in _WATCHDOG_LOGGERS:
-            logging.getLogger(name).removeFilter(self._overflow)
         self.watcher.stop()
 
     def refresh(self) -> None:
@@ -111,20 +106,10 @@ class DropFolders:
             self._wake_asked.set()
             self.wake()
 
+    def _overflowed(self) -> None:
+        log.warning("inotify_overflow", next="full rescan")
+        self.rescan_all()
+
     def _queue_scan(self, folder: Path, root: Path) -> None:
         with self._lock:
             self._scans.add((folder, root))
-
-
-class _OverflowFilter(logging.Filter):
-    """Passes every record; an inotify overflow also asks for a full rescan."""
-
-    def __init__(self, rescan: Callable[[], None]) -> None:
-        super().__init__()
-        self.rescan = rescan
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "overflow" in record.getMessage().lower():
-            log.warning("inotify_overflow", next="full rescan")
-            self.rescan()
-        return True

@@ -10,6 +10,7 @@ stop the worker, record the interrupted attempt, exit 0 within ``shutdown_timeou
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import threading
 import time
@@ -217,6 +218,7 @@ class Daemon:
         )  # fmt: skip
         self.scheduler = build_scheduler(self.config, self.driver, self.drop)
         self.drop.start()
+        gc.freeze()  # start-up objects live as long as the daemon: full collections skip them
         self.notifier.ready(self.reporter.status_line())
         log.info("ready", watch=[str(f) for f in settings.watch], pid=os.getpid())
         self.scheduler.start()

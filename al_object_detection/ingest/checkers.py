@@ -18,7 +18,6 @@ import contextlib
 import importlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,10 +26,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any, TypeVar
 
-import al_object_detection
+from al_object_detection.ingest.children import start_child
 
 T = TypeVar("T")
 _Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
@@ -47,10 +45,6 @@ class CheckerDied(Exception):
 def default_workers() -> int:
     """One per core, 1 to 4: on 2 cores, 2 workers kept up with the daemon's own thread."""
     return max(1, min(4, (os.cpu_count() or 2)))
-
-
-#: Where this package is imported from: put first on a worker's path.
-_PACKAGE_ROOT = str(Path(al_object_detection.__file__).resolve().parent.parent)
 
 
 @dataclass
@@ -182,19 +176,7 @@ class CheckerProcesses:
         self._workers[index] = self._spawn(index)
 
     def _spawn(self, index: int) -> _Worker:
-        ours, theirs = socket.socketpair()
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, path]))}
-        command = [sys.executable, "-P", "-c", _WORKER_MAIN, str(theirs.fileno()), *self._preload]
-        with theirs:
-            process = subprocess.Popen(  # stdout is the daemon's JSON log stream: not theirs
-                command,
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
-            )
-        return _Worker(process, Connection(ours.detach()))
+        return _Worker(*start_child(__name__, *self._preload))
 
     def _wake(self) -> None:
         """Wake the dispatcher (called holding the lock, so the pipe is open)."""
@@ -204,9 +186,6 @@ class CheckerProcesses:
     def _close_wake_pipe(self) -> None:
         os.close(self._wake_read)
         os.close(self._wake_write)
-
-
-_WORKER_MAIN = "import al_object_detection.ingest.checkers as c; c.serve_from_argv()"
 
 
 def serve_from_argv() -> None:

@@ -61,7 +61,8 @@ class ImageStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.incoming = folder / _INCOMING
-        self._shards: set[Path] = set()
+        self._shards: dict[str, Path] = {}  # by the hash's first two digits
+        self._made: set[str] = set()  # shards known to exist
         self._prefix, self._counter = uuid.uuid4().hex, itertools.count()
 
     def __reduce__(self) -> tuple[type[ImageStore], tuple[Path]]:
@@ -70,7 +71,7 @@ class ImageStore:
 
     def path_for(self, sha256: str, suffix: str) -> Path:
         """Where content ``sha256`` lives."""
-        return self.folder / sha256[:2] / f"{sha256}{suffix}"
+        return self._shard(sha256) / f"{sha256}{suffix}"
 
     def resume(self, source: Path, sha256: str, suffix: str, *, keep: bool = False) -> bool:
         """True when ``source`` is the stored image of ``sha256`` whose move a crash cut short.
@@ -108,9 +109,7 @@ class ImageStore:
         the staged file afterwards.
         """
         target = self.path_for(sha256, suffix)
-        if target.parent not in self._shards:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._shards.add(target.parent)
+        self.make_shard(sha256)
         info = os.lstat(source)
         symlink = stat.S_ISLNK(info.st_mode)
         if symlink:
@@ -139,6 +138,13 @@ class ImageStore:
                 self._record(sha256).unlink(missing_ok=True)
         faults.reach(faults.STORE_MOVED)
         return True
+
+    def make_shard(self, sha256: str) -> None:
+        """Create the folder that content ``sha256`` is stored in (checks do it ahead of
+        placing, in parallel); each folder once per process."""
+        if sha256[:2] not in self._made:
+            self._shard(sha256).mkdir(parents=True, exist_ok=True)
+            self._made.add(sha256[:2])
 
     def stage(self, data: bytes) -> Path:
         """Write judged bytes to a new partial file, ready to become a stored image."""
@@ -210,7 +216,7 @@ class ImageStore:
         except FileNotFoundError:
             if not source.exists():
                 raise
-            self._shards.discard(target.parent)  # the shard went away meanwhile
+            self._made.discard(target.parent.name)  # the shard went away meanwhile
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(source, target, follow_symlinks=False)
 
@@ -249,6 +255,13 @@ class ImageStore:
             if staged is None:
                 partial.unlink(missing_ok=True)
         return True
+
+    def _shard(self, sha256: str) -> Path:
+        prefix = sha256[:2]
+        shard = self._shards.get(prefix)
+        if shard is None:
+            shard = self._shards[prefix] = self.folder / prefix
+        return shard
 
     def _new_partial(self) -> Path:
         """A name no other partial file has, of this process or another."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,13 @@ from pathlib import Path
 import structlog
 
 from al_object_detection.ingest import faults
-from al_object_detection.ingest.batch_checks import BATCH, Judged, judge_batch, results
+from al_object_detection.ingest.batch_checks import (
+    BATCH,
+    Judged,
+    Packed,
+    judge_and_pack,
+    results,
+)
 from al_object_detection.ingest.candidates import Candidates
 from al_object_detection.ingest.checkers import CheckerProcesses, CheckersClosed, default_workers
 from al_object_detection.ingest.checks import DUPLICATE, Accepted, Deferred, Rejected
@@ -28,7 +35,9 @@ log = structlog.get_logger("alod.ingest")
 #: A context that holds the pool's lock and says whether samples may be added now.
 Gate = Callable[[], AbstractContextManager[bool]]
 _RETRY_S = 30.0
-_CHUNK = 1024  # files judged, placed and published together (a multiple of BATCH)
+_PER_CHUNK = 32  # batches judged, placed and published together
+#: Batches handed to the checkers, oldest first, with the files of each.
+_Checking = deque[tuple[Future[list[Packed]], list[tuple[Path, Path]]]]
 
 
 @dataclass
@@ -66,6 +75,7 @@ class Ingestor:
         self.candidates = Candidates(rules.settle_s)
         self.stats = IngestStats()
         self._unpublished: dict[str, Path] = {}
+        self._just_placed: set[str] = set()  # checked against the pool moments ago; on disk
         self._lock = threading.Lock()
         self._checkers = checkers or checker_processes()
 
@@ -114,35 +124,38 @@ class Ingestor:
     def drain(self) -> int:
         """Judge every complete candidate and publish, chunk by chunk; returns files judged.
 
-        The checker processes run ahead on the next chunks while this thread moves the current
-        chunk into the image store and adds it to the pool. Files that became complete
-        meanwhile are taken at once, not at the next drain.
+        The checker processes run ahead on the next batches while this thread moves the
+        current chunk into the image store and adds it to the pool. Before each chunk, files
+        that became complete meanwhile are handed to the checkers too, so that they never
+        wait for this thread to finish what it took earlier.
         """
         judged = 0
+        checking: _Checking = deque()
         with self._lock:
             try:
-                while ready := self.candidates.take_ready():
-                    self._drain(ready)
-                    judged += len(ready)
+                while self._check_ready(checking) or checking:
+                    chunk = [checking.popleft() for _ in range(min(len(checking), _PER_CHUNK))]
+                    files = [file for _, batch in chunk for file in batch]
+                    self._judge(files, [j for f, batch in chunk for j in results(f, batch)])
+                    self._publish()
+                    judged += len(files)
             except CheckersClosed:
                 return 0  # closing: what was not judged stays in the drop folder for next time
             if not judged:
                 self._publish()  # images the round held back earlier
         return judged
 
-    def _drain(self, ready: list[tuple[Path, Path]]) -> None:
-        batches = [ready[start : start + BATCH] for start in range(0, len(ready), BATCH)]
-        futures = [
-            self._checkers.submit(judge_batch, batch, self.rules, self.image_store, self.keep)
-            for batch in batches
-        ]
-        per_chunk = _CHUNK // BATCH
-        for start in range(0, len(batches), per_chunk):
-            chunk = slice(start, start + per_chunk)
-            pairs = zip(futures[chunk], batches[chunk], strict=True)
-            judged = [j for future, batch in pairs for j in results(future, batch)]
-            self._judge(ready[start * BATCH : start * BATCH + len(judged)], judged)
-            self._publish()
+    def _check_ready(self, checking: _Checking) -> int:
+        """Hand the files complete now to the checkers, in batches; how many."""
+        ready = self.candidates.take_ready()
+        for start in range(0, len(ready), BATCH):
+            batch = ready[start : start + BATCH]
+            wire = [(str(path), str(root)) for path, root in batch]
+            future = self._checkers.submit(
+                judge_and_pack, wire, self.rules, self.image_store, self.keep
+            )
+            checking.append((future, batch))
+        return len(ready)
 
     def publish(self) -> int:
         """Add accepted images to the pool, when the round allows it."""
@@ -150,14 +163,19 @@ class Ingestor:
             return self._publish()
 
     def _publish(self) -> int:
+        fresh, self._just_placed = self._just_placed, set()
         if not self._unpublished:
             return 0
         with self.gate() as allowed:
             if not allowed:
                 return 0
             items = sorted(self._unpublished.items())
-            known = self.pool.known(sha for sha, _ in items)
-            new = [(sha, path) for sha, path in items if sha not in known and path.exists()]
+            known = self.pool.known(sha for sha, _ in items if sha not in fresh)
+            new = [
+                (sha, path)
+                for sha, path in items
+                if sha in fresh or (sha not in known and path.exists())
+            ]
             if new:
                 self.pool.add(new)
                 faults.reach(faults.POOL_ADDED)
@@ -221,6 +239,7 @@ class Ingestor:
                 staged.unlink(missing_ok=True)  # stored (another name) or of no use
         if not in_pool:
             self._unpublished[sha] = store.path_for(sha, image.suffix)
+            self._just_placed.add(sha)
         return not in_pool
 
     def _reject(self, path: Path, root: Path, reason: str, detail: str) -> None:
@@ -240,7 +259,7 @@ class Ingestor:
 
 def checker_processes() -> CheckerProcesses:
     """Processes for the checks, not started yet (``start()`` them early: they import)."""
-    return CheckerProcesses(default_workers(), preload=(judge_batch.__module__,))
+    return CheckerProcesses(default_workers(), preload=(judge_and_pack.__module__,))
 
 
 def _walk_error(error: OSError) -> None:

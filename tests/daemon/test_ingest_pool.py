@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import os
 import shutil
 import time
@@ -21,6 +20,7 @@ from al_object_detection.ingest.image_store import FileIdentity, ImageStore
 from al_object_detection.ingest.ingestor import Ingestor
 from al_object_detection.ingest.quarantine import Quarantine
 from al_object_detection.ingest.rules import IngestRules
+from tests.support.inotify import overflowed
 
 from .images import bomb_png, jpeg, png
 
@@ -181,20 +181,21 @@ def test_a_closed_gate_holds_images_in_the_image_store(tmp_path: Path, fresh_dat
 
 
 def test_an_inotify_overflow_asks_for_a_rescan(tmp_path: Path, fresh_dataset: str) -> None:
-    """Events are lost for real: the file is there before the watch starts.
-
-    (Writing it under a live watch raced the watcher's close event against the first drain:
-    when the event came first, the file was ingested before the test could hide it.)
-    """
+    """A real overflow: the watcher process is stopped while more events than the kernel
+    queues arrive, the last of them a drop, whose events are lost; the rescan finds it."""
     from al_object_detection.adapters.dataset.store import FiftyOneStore
 
     ready = Setup(tmp_path, FiftyOneStore.open(fresh_dataset, create=True))
-    (ready.drop / "missed.png").write_bytes(png(colour=30))
+    noise = ready.drop / ".noise"
+    noise.mkdir()
     ready.folders.start()
     try:
-        ready.folders.drain()
-        assert (ready.ingestor.pending(), ready.pool_hashes()) == (0, [])  # nothing seen
-        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed")
+        pid = ready.folders.watcher.pid
+        assert pid is not None
+        with overflowed(pid, noise):
+            (ready.drop / "missed.png").write_bytes(png(colour=30))
+            ready.folders.drain()
+            assert (ready.ingestor.pending(), ready.pool_hashes()) == (0, [])  # nothing seen
         ready.settle(lambda: len(ready.pool_hashes()) == 1)
     finally:
         ready.folders.stop()
