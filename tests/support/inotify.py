@@ -9,12 +9,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+_MOST_FILES = 1 << 17
+
 
 @contextmanager
 def overflowed(pid: int, noise: Path) -> Iterator[None]:
     """Stop ``pid``, then make more events (files in the watched folder ``noise``) than the
     kernel queues; what the body writes is lost. ``pid`` goes on when the body ends."""
     limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    if limit > _MOST_FILES:
+        pytest.skip(f"max_queued_events is {limit}: too many files to make for an overflow")
     os.kill(pid, signal.SIGSTOP)
     try:
         wait_until(lambda: all(state(pid, t) == "T" for t in os.listdir(f"/proc/{pid}/task")))
