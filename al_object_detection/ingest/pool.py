@@ -19,8 +19,9 @@ class PoolWriter:
 
     def __init__(self, store: FiftyOneStore) -> None:
         self.store = store
-        self._media_type_set = False  # once set, a dataset's media type stays
         fo = import_fiftyone()
+        if store.dataset.media_type is None:
+            store.dataset.media_type = "image"  # what the first add_samples would set
         if not store.dataset.has_sample_field(HASH_FIELD):
             store.dataset.add_sample_field(HASH_FIELD, fo.StringField)
         store.dataset.create_index(HASH_FIELD)  # duplicate checks look hashes up in bulk
@@ -44,12 +45,6 @@ class PoolWriter:
         from bson import ObjectId
 
         dataset = self.store.dataset
-        if not self._media_type_set:
-            if dataset.media_type is None:
-                dataset.reload()  # another process may have changed it since it was loaded
-            if dataset.media_type is None:
-                dataset.media_type = "image"  # what the first add_samples would have set
-            self._media_type_set = True
         split, dataset_id = self.store.fields.split, dataset._doc.id
         for start in range(0, len(images), chunk):
             now = datetime.now(UTC).replace(tzinfo=None)  # FiftyOne keeps naive UTC times
