@@ -6,7 +6,7 @@ import os
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,13 +75,15 @@ class Ingestor:
         self.candidates = Candidates(rules.settle_s)
         self.stats = IngestStats()
         self._unpublished: dict[str, Path] = {}
-        self._just_placed: set[str] = set()  # checked against the pool moments ago; on disk
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one drain, publish or recovery at a time
+        self._placed_lock = threading.Lock()  # _unpublished, shared with the publisher thread
+        self._publisher = ThreadPoolExecutor(1, thread_name_prefix="ingest-publish")
         self._checkers = checkers or checker_processes()
 
     def close(self) -> None:
         """Stop the checker processes without waiting for them; a running drain gives up."""
         self._checkers.close()
+        self._publisher.shutdown(wait=False)
 
     # -- feeding -----------------------------------------------------------------------------
 
@@ -110,7 +112,8 @@ class Ingestor:
             entries = dict(self.image_store.entries())
             known = self.pool.known(entries)
             missing = {sha: path for sha, path in entries.items() if sha not in known}
-            self._unpublished.update(missing)
+            with self._placed_lock:
+                self._unpublished.update(missing)
         if missing:
             log.info("ingest_recovered", images=len(missing))
         return len(missing)
@@ -125,22 +128,31 @@ class Ingestor:
         """Judge every complete candidate and publish, chunk by chunk; returns files judged.
 
         The checker processes run ahead on the next batches while this thread moves the
-        current chunk into the image store and adds it to the pool. Before each chunk, files
-        that became complete meanwhile are handed to the checkers too, so that they never
-        wait for this thread to finish what it took earlier.
+        current chunk into the image store, and the publisher thread adds the previous chunk
+        to the pool meanwhile (one chunk at a time, in order). Before each chunk, files that
+        became complete are handed to the checkers too, so that they never wait for this
+        thread to finish what it took earlier.
         """
         judged = 0
         checking: _Checking = deque()
         with self._lock:
+            publishing: Future[int] | None = None
             try:
                 while self._check_ready(checking) or checking:
                     chunk = [checking.popleft() for _ in range(min(len(checking), _PER_CHUNK))]
                     files = [file for _, batch in chunk for file in batch]
                     self._judge(files, [j for f, batch in chunk for j in results(f, batch)])
-                    self._publish()
+                    if publishing is not None:
+                        publishing.result()
+                    publishing = self._publisher.submit(self._publish)
                     judged += len(files)
+                if publishing is not None:
+                    publishing.result()
             except CheckersClosed:
                 return 0  # closing: what was not judged stays in the drop folder for next time
+            finally:
+                if publishing is not None:
+                    wait([publishing])  # no publish outlives the drain
             if not judged:
                 self._publish()  # images the round held back earlier
         return judged
@@ -163,24 +175,21 @@ class Ingestor:
             return self._publish()
 
     def _publish(self) -> int:
-        fresh, self._just_placed = self._just_placed, set()
-        if not self._unpublished:
+        with self._placed_lock:
+            items = sorted(self._unpublished.items())
+        if not items:
             return 0
         with self.gate() as allowed:
             if not allowed:
                 return 0
-            items = sorted(self._unpublished.items())
-            known = self.pool.known(sha for sha, _ in items if sha not in fresh)
-            new = [
-                (sha, path)
-                for sha, path in items
-                if sha in fresh or (sha not in known and path.exists())
-            ]
+            known = self.pool.known(sha for sha, _ in items)  # publishes go one at a time
+            new = [(sha, path) for sha, path in items if sha not in known and path.exists()]
             if new:
                 self.pool.add(new)
                 faults.reach(faults.POOL_ADDED)
-            for sha, _ in items:
-                del self._unpublished[sha]
+            with self._placed_lock:
+                for sha, _ in items:
+                    del self._unpublished[sha]
         self.stats.published += len(new)
         if new:
             log.info("ingest_published", images=len(new))
@@ -238,8 +247,8 @@ class Ingestor:
             if staged is not None:
                 staged.unlink(missing_ok=True)  # stored (another name) or of no use
         if not in_pool:
-            self._unpublished[sha] = store.path_for(sha, image.suffix)
-            self._just_placed.add(sha)
+            with self._placed_lock:
+                self._unpublished[sha] = store.path_for(sha, image.suffix)
         return not in_pool
 
     def _reject(self, path: Path, root: Path, reason: str, detail: str) -> None:
