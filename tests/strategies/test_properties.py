@@ -40,7 +40,7 @@ SEEDED: list[BaseSampler] = [
     TwoStageSampler(first=RandomSampler(), second=DiversitySampler(method="kmeans++")),
     TypiClustSampler(k_neighbors=3),
     BudgetAwareSampler(),
-    BudgetAwareSampler(images_per_class=0.5),
+    BudgetAwareSampler(examples_per_class=0.5),
 ]
 pools = st.builds(
     random_pool,

@@ -96,7 +96,7 @@ def test_two_stage_spec() -> None:
         ),
         ({"name": "class_aware", "alpha": -1}, r"class_aware\): alpha must be"),
         ({"name": "typiclust", "k_neighbors": 0}, "k_neighbors must be >= 1"),
-        ({"name": "budget_aware", "images_per_class": -2}, "images_per_class must be >= 0"),
+        ({"name": "budget_aware", "examples_per_class": -2}, "examples_per_class must be >= 0"),
     ],
 )
 def test_errors_name_the_bad_key_and_what_is_allowed(spec: Any, message: str) -> None:
@@ -123,7 +123,7 @@ def test_available_lists_names_and_parameters() -> None:
     }
     assert "'entropy'" in names["uncertainty"]["method"]
     assert names["uncertainty"]["empty_score"] == "float or one of 'evidence' (default 'evidence')"
-    assert names["budget_aware"]["images_per_class"] == "float (default 10.0)"
+    assert names["budget_aware"]["examples_per_class"] == "float (default 10.0)"
     assert names["two_stage"]["first"] == "strategy spec (default 'uncertainty')"
     assert names["random"] == {}
 
@@ -136,7 +136,7 @@ def test_available_lists_names_and_parameters() -> None:
         ClassBalanceSampler(smoothing=3.0),
         ClassAwareSampler(alpha=2.0, beta=0.0, aggregation="sum", empty_score="evidence"),
         TypiClustSampler(k_neighbors=5),
-        BudgetAwareSampler(images_per_class=4.0, candidates_factor=3.0),
+        BudgetAwareSampler(examples_per_class=4.0, candidates_factor=3.0),
         RandomSampler(),
         TwoStageSampler(first=ClassBalanceSampler(), candidates_factor=4.0),
         Sampler([UncertaintySampler(), Sampler([RandomSampler()])], weights=[0.7, 0.3]),
