@@ -24,9 +24,13 @@ rarest classes.
     python bench/label_efficiency.py --dataset path/to/yolo_folder --seeds 5
     python bench/label_efficiency.py --dataset fashion-longtail --report   # tables from JSON
     python bench/label_efficiency.py --dataset fashion-longtail --first-seed 5 --seeds 5
+    python bench/label_efficiency.py --dataset fashion-longtail --seeds 10 --replicate 1
 
 ``--first-seed`` adds seeds to an existing results file: its rows for other seeds are kept
-when the dataset and settings match (a mismatch is refused).
+when the dataset and settings match (a mismatch is refused). ``--replicate R`` (R >= 1) runs
+the same seeds again from scratch into the same results file, its rows marked ``replicate``:
+training is not bit-exact, so a strategy's picks after round 0 can differ from run to run of
+one seed; the tables average a seed's replicates before pairing it with random.
 """
 
 from __future__ import annotations
@@ -62,6 +66,12 @@ ARMS: dict[str, Any] = {
     "typiclust": {"name": "typiclust"},
     "class_aware": {"name": "class_aware"},
     "default_top_boxes": None,  # the default on embeddings pooled over 5 boxes (the ablation)
+    "rare_typical": {  # typical images among those predicted to hold rarely labeled classes
+        "name": "two_stage",
+        "first": {"name": "class_balance"},
+        "second": {"name": "typiclust"},
+        "candidates_factor": 5,
+    },
 }
 PREDICT_OVERRIDES: dict[str, dict[str, Any]] = {"default_top_boxes": {"embedding_boxes": 5}}
 FASHION_IMAGES = 1000
@@ -84,6 +94,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--seeds", type=int, default=None, help="how many seeds to run")
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--replicate", type=int, default=0, help="run seeds again (>= 1)")
     parser.add_argument("--epochs", type=int, default=None, help="override the profile's")
     parser.add_argument("--imgsz", type=int, default=None, help="override the profile's")
     parser.add_argument("--arms", default=",".join(ARMS))
@@ -104,7 +115,12 @@ def main() -> None:
     if unknown or "random" not in arms:
         parser.error(f"--arms must include random and come from {', '.join(ARMS)}: {unknown}")
     seeds = list(range(args.first_seed, args.first_seed + profile.pop("seeds")))
-    bench = Bench(args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out)
+    if args.replicate < 0:
+        parser.error("--replicate must be >= 0")
+    bench = Bench(
+        args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out,
+        replicate=args.replicate,
+    )  # fmt: skip
     bench.run(seeds)
 
 
@@ -120,9 +136,14 @@ class Bench:
         workdir: Path,
         wheel_cache: Path | None,
         out: Path,
+        *,
+        replicate: int = 0,
     ) -> None:
         self.dataset, self.name, self.profile, self.arms = dataset, name, profile, arms
         self.workdir, self.wheel_cache, self.out = workdir, wheel_cache, out
+        self.replicate = replicate
+        # a replicate trains everything again: a cached model would repeat the same picks
+        self.models = workdir / ("detector" if replicate == 0 else f"detector-{replicate}")
         activate(workdir / "state")
 
     def run(self, seeds: list[int]) -> None:
@@ -160,6 +181,8 @@ class Bench:
         self.rows, earlier_minutes = self._earlier_rows(seeds)
         began -= 60 * earlier_minutes
         self.meta["seeds"] = sorted({r["seed"] for r in self.rows} | set(seeds))
+        runs = {r.get("replicate", 0) for r in self.rows} | {self.replicate}
+        self.meta["replicates"] = sorted(runs)
         for seed in seeds:
             rng = np.random.default_rng([seed, 0])
             start = sorted(rng.choice(len(pool), self.profile["start"], replace=False).tolist())
@@ -245,18 +268,18 @@ class Bench:
         return YOLOv8_ALObjectDetector(
             weights,
             replace(config, train=train, predict=predict),
-            work_dir=self.workdir / "detector" / tag,
+            work_dir=self.models / tag,
         )
 
     def _train_and_test(self, seed: int, labeled: list[int]) -> dict[str, Any]:
         """Train on ``labeled`` and score; a label set trained before (any arm, an earlier
-        run in the same workdir) is not trained again."""
+        run of this replicate in the same workdir) is not trained again."""
         key = f"{seed}-{_key(labeled)}"
-        done = self.workdir / "detector" / key / "result.json"
+        done = self.models / key / "result.json"
         if done.exists():
             return dict(json.loads(done.read_text()))
         data_yaml = self._yaml(labeled)
-        weights = self.workdir / "detector" / key / "weights" / "round_000.pt"
+        weights = self.models / key / "weights" / "round_000.pt"
         if not weights.exists():  # else trained by a run stopped before it was scored
             weights = self._detector(self.checkpoint, key).train(data_yaml, round_index=0).weights
         result = {
@@ -264,7 +287,7 @@ class Bench:
             "test": self._evaluate(weights, data_yaml, "test"),
             "val": self._evaluate(weights, data_yaml, "val"),
         }
-        shutil.rmtree(self.workdir / "detector" / key / "runs", ignore_errors=True)
+        shutil.rmtree(self.models / key / "runs", ignore_errors=True)
         done.write_text(json.dumps(result))
         return result
 
@@ -335,6 +358,7 @@ class Bench:
             "arm": arm,
             "seed": seed,
             "round": rnd,
+            "replicate": self.replicate,
             "labeled_images": len(labeled),
             "labeled_boxes": sum(self.pool[i].n_boxes for i in labeled),
             "map50": test["map50"],
@@ -343,15 +367,16 @@ class Bench:
         }
         self.rows.append(row)
         print(
-            f"seed {seed} {arm:<12} round {rnd}: {len(labeled)} images {row['labeled_boxes']} "
+            f"seed {seed}.{self.replicate} {arm:<12} round {rnd}: {len(labeled)} images "
+            f"{row['labeled_boxes']} "
             f"boxes -> mAP50 {test['map50']:.3f} mAP50-95 {test['map50_95']:.3f}",
             flush=True,
         )
 
     def _earlier_rows(self, seeds: list[int]) -> tuple[list[dict[str, Any]], float]:
-        """Rows of an earlier run of the same settings for seeds this run does not redo,
-        and its minutes."""
-        if not self.out.exists() or seeds[0] == 0:
+        """Rows of earlier runs of the same settings that this run does not redo (other seeds,
+        other replicates), and their minutes."""
+        if not self.out.exists() or (seeds[0] == 0 and self.replicate == 0):
             return [], 0.0
         earlier = json.loads(self.out.read_text())
         earlier["profile"] = {k: v for k, v in earlier["profile"].items() if k != "seeds"}
@@ -367,7 +392,11 @@ class Bench:
             **earlier.get("predict_overrides", {}),
             **self.meta["predict_overrides"],
         }
-        kept = [r for r in earlier["rows"] if r["seed"] not in seeds]
+        kept = [
+            r
+            for r in earlier["rows"]
+            if r["seed"] not in seeds or r.get("replicate", 0) != self.replicate
+        ]
         return kept, float(earlier.get("minutes", 0.0))
 
     def _save(self, began: float) -> None:

@@ -1,7 +1,10 @@
 """Statistics for the label-efficiency benchmark, from its machine-readable rows.
 
-A row is one (arm, seed, round): ``labeled_images``, ``labeled_boxes``, ``map50``,
-``map50_95`` and ``per_class`` ({class: {"ap50", "ap50_95"}}).
+A row is one (arm, seed, round) of one run: ``labeled_images``, ``labeled_boxes``, ``map50``,
+``map50_95``, ``per_class`` ({class: {"ap50", "ap50_95"}}) and ``replicate`` (0 when absent).
+Replicates are the same seeds run again from scratch: training is not bit-exact, so a strategy's
+later picks (and its score) can differ between runs of one seed. A seed's figure is the mean of
+its replicates, and differences against random are paired by seed.
 """
 
 from __future__ import annotations
@@ -18,12 +21,19 @@ INTERVAL = 0.90
 Row = dict[str, Any]
 
 
-def by_arm_round(rows: Sequence[Row]) -> dict[str, dict[int, dict[int, Row]]]:
-    """``arm -> round -> seed -> row``."""
-    out: dict[str, dict[int, dict[int, Row]]] = defaultdict(lambda: defaultdict(dict))
+def by_arm_round(rows: Sequence[Row]) -> dict[str, dict[int, dict[int, list[Row]]]]:
+    """``arm -> round -> seed -> rows`` (one row per replicate)."""
+    out: dict[str, dict[int, dict[int, list[Row]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     for row in rows:
-        out[row["arm"]][row["round"]][row["seed"]] = row
+        out[row["arm"]][row["round"]][row["seed"]].append(row)
     return out
+
+
+def seed_mean(rows: Sequence[Row], key: str) -> float:
+    """One seed's figure: the mean over its replicates."""
+    return float(np.mean([r[key] for r in rows]))
 
 
 def paired_interval(differences: Sequence[float], *, seed: int = 0) -> tuple[float, float, float]:
@@ -57,16 +67,20 @@ def summary(rows: Sequence[Row], rare_classes: Sequence[str]) -> dict[str, Any]:
         for rnd in sorted(rounds):
             seeds = rounds[rnd]
             vals = {
-                key: np.array([seeds[s][key] for s in sorted(seeds)], dtype=float)
+                key: np.array([seed_mean(seeds[s], key) for s in sorted(seeds)])
                 for key in ("labeled_images", "labeled_boxes", "map50", "map50_95")
             }
-            row: dict[str, Any] = {"round": rnd, "seeds": len(seeds)}
+            runs = [r for s in sorted(seeds) for r in seeds[s]]
+            row: dict[str, Any] = {"round": rnd, "seeds": len(seeds), "runs": len(runs)}
             for key, v in vals.items():
                 row[key], row[f"{key}_std"] = float(v.mean()), float(v.std())
-            row["rare_ap50_95"] = {name: _mean_ap(seeds.values(), name) for name in rare_classes}
+            row["rare_ap50_95"] = {name: _mean_ap(runs, name) for name in rare_classes}
             common = sorted(set(seeds) & set(random.get(rnd, {})))
             if arm != "random" and len(common) >= 2:
-                diffs = [seeds[s]["map50_95"] - random[rnd][s]["map50_95"] for s in common]
+                diffs = [
+                    seed_mean(seeds[s], "map50_95") - seed_mean(random[rnd][s], "map50_95")
+                    for s in common
+                ]
                 mean, low, high = paired_interval(diffs)
                 row["vs_random_map50_95"] = {
                     "mean": mean,
@@ -97,8 +111,8 @@ def _mean_ap(rows: Any, name: str) -> float | None:
 def format_table(stats: dict[str, Any], rare_classes: Sequence[str]) -> str:
     """A text table: one line per arm and round."""
     lines = [
-        "arm            rnd  images  boxes   mAP50         mAP50-95      vs random (90% CI)"
-        + "".join(f"  {c[:10]:>10}" for c in rare_classes)
+        "arm            rnd  seeds/runs  images  boxes   mAP50         mAP50-95      "
+        "vs random (90% CI)" + "".join(f"  {c[:10]:>10}" for c in rare_classes)
     ]
     for arm, rows in stats.items():
         for r in rows:
@@ -112,7 +126,8 @@ def format_table(stats: dict[str, Any], rare_classes: Sequence[str]) -> str:
                 f"  {v:10.3f}" if v is not None else f"  {'-':>10}"
                 for v in r["rare_ap50_95"].values()
             )
-            head = f"{arm:<14} {r['round']:>3}  {r['labeled_images']:>6.0f}"
+            n = f"{r['seeds']}/{r['runs']}"
+            head = f"{arm:<14} {r['round']:>3}  {n:>10}  {r['labeled_images']:>6.0f}"
             maps = "   ".join(f"{r[k]:.3f}±{r[k + '_std']:.3f}" for k in ("map50", "map50_95"))
             lines.append(f"{head}  {r['labeled_boxes']:>5.0f}   {maps}   {diff}{rare}")
     for arm, rows in stats.items():
