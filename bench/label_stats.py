@@ -4,7 +4,8 @@ A row is one (arm, seed, round) of one run: ``labeled_images``, ``labeled_boxes`
 ``map50_95``, ``per_class`` ({class: {"ap50", "ap50_95"}}) and ``replicate`` (0 when absent).
 Replicates are the same seeds run again from scratch: training is not bit-exact, so a strategy's
 later picks (and its score) can differ between runs of one seed. A seed's figure is the mean of
-its replicates, and differences against random are paired by seed.
+its replicates; its difference against random pairs each run with random's run of the same
+replicate (they share round 0) where there is one, and is averaged over them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def by_arm_round(rows: Sequence[Row]) -> dict[str, dict[int, dict[int, list[Row]
 def seed_mean(rows: Sequence[Row], key: str) -> float:
     """One seed's figure: the mean over its replicates."""
     return float(np.mean([r[key] for r in rows]))
+
+
+def seed_difference(rows: Sequence[Row], random: Sequence[Row], key: str = "map50_95") -> float:
+    """One seed's ``key`` minus random's: run by run where replicates match, else seed means."""
+    by_run = {r.get("replicate", 0): r[key] for r in random}
+    matched = [
+        r[key] - by_run[r.get("replicate", 0)] for r in rows if r.get("replicate", 0) in by_run
+    ]
+    if matched:
+        return float(np.mean(matched))
+    return seed_mean(rows, key) - seed_mean(random, key)
 
 
 def paired_interval(differences: Sequence[float], *, seed: int = 0) -> tuple[float, float, float]:
@@ -77,10 +89,7 @@ def summary(rows: Sequence[Row], rare_classes: Sequence[str]) -> dict[str, Any]:
             row["rare_ap50_95"] = {name: _mean_ap(runs, name) for name in rare_classes}
             common = sorted(set(seeds) & set(random.get(rnd, {})))
             if arm != "random" and len(common) >= 2:
-                diffs = [
-                    seed_mean(seeds[s], "map50_95") - seed_mean(random[rnd][s], "map50_95")
-                    for s in common
-                ]
+                diffs = [seed_difference(seeds[s], random[rnd][s]) for s in common]
                 mean, low, high = paired_interval(diffs)
                 row["vs_random_map50_95"] = {
                     "mean": mean,

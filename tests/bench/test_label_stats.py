@@ -35,16 +35,26 @@ def test_differences_are_paired_by_seed() -> None:
     assert vs["high"] == pytest.approx(0.02)
 
 
-def test_a_seeds_replicates_are_averaged_before_pairing() -> None:
-    rows = [row("random", s, 1, 0.2) for s in range(3)]
+def test_a_seeds_replicates_are_averaged_and_paired_run_by_run() -> None:
+    rows = [row("random", s, 1, 0.20, replicate=0) for s in range(3)]
+    rows += [row("random", s, 1, 0.24, replicate=1) for s in range(2)]
     rows += [row("default", s, 1, 0.30, replicate=0) for s in range(3)]
     rows += [row("default", s, 1, 0.10, replicate=1) for s in range(2)]  # seed 2: one run
     stats = summary(rows, ["Bag"])["default"][0]
     assert (stats["seeds"], stats["runs"]) == (3, 5)
     assert stats["map50_95"] == pytest.approx((0.2 + 0.2 + 0.3) / 3)
-    assert stats["vs_random_map50_95"]["mean"] == pytest.approx((0.0 + 0.0 + 0.1) / 3)
+    # seeds 0-1: (0.30 - 0.20 + 0.10 - 0.24) / 2 = -0.02; seed 2: 0.30 - 0.20
+    assert stats["vs_random_map50_95"]["mean"] == pytest.approx((-0.02 - 0.02 + 0.1) / 3)
     assert stats["rare_ap50_95"]["Bag"] == pytest.approx((3 * 0.15 + 2 * 0.05) / 5)
     assert "3/5" in format_table(summary(rows, ["Bag"]), ["Bag"])
+
+
+def test_a_run_without_its_random_run_pairs_with_randoms_seed_mean() -> None:
+    rows = [row("random", 0, 1, 0.20, replicate=0), row("random", 0, 1, 0.22, replicate=1)]
+    rows += [row("random", 1, 1, 0.30, replicate=0), row("random", 1, 1, 0.30, replicate=1)]
+    rows += [row("rare", s, 1, 0.25, replicate=2) for s in range(2)]
+    vs = summary(rows, [])["rare"][0]["vs_random_map50_95"]
+    assert vs["mean"] == pytest.approx((0.04 - 0.05) / 2)
 
 
 def test_rows_without_a_replicate_field_count_as_one_run() -> None:
