@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from label_stats import format_table, summary
+from label_stats import format_table, run_of, summary
 
 from al_object_detection.experiment import SMALL_SET_TRAINING
 from al_object_detection.offline import activate
@@ -191,7 +191,7 @@ class Bench:
         self.rows, earlier_minutes = self._earlier_rows(seeds)
         began -= 60 * earlier_minutes
         self.meta["seeds"] = sorted({r["seed"] for r in self.rows} | set(seeds))
-        runs = {r.get("replicate", 0) for r in self.rows} | {self.replicate}
+        runs = {run_of(r) for r in self.rows} | {self.replicate}
         self.meta["replicates"] = sorted(runs)
         for seed in seeds:
             rng = np.random.default_rng([seed, 0])
@@ -378,8 +378,8 @@ class Bench:
         self.rows.append(row)
         print(
             f"seed {seed}.{self.replicate} {arm:<12} round {rnd}: {len(labeled)} images "
-            f"{row['labeled_boxes']} "
-            f"boxes -> mAP50 {test['map50']:.3f} mAP50-95 {test['map50_95']:.3f}",
+            f"{row['labeled_boxes']} boxes -> mAP50 {test['map50']:.3f} "
+            f"mAP50-95 {test['map50_95']:.3f}",
             flush=True,
         )
 
@@ -404,11 +404,7 @@ class Bench:
             **earlier.get("predict_overrides", {}),
             **self.meta["predict_overrides"],
         }
-        kept = [
-            r
-            for r in earlier["rows"]
-            if r["seed"] not in seeds or r.get("replicate", 0) != self.replicate
-        ]
+        kept = [r for r in earlier["rows"] if r["seed"] not in seeds or run_of(r) != self.replicate]
         return kept, float(earlier.get("minutes", 0.0))
 
     def _save(self, began: float) -> None:

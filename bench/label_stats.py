@@ -32,6 +32,11 @@ def by_arm_round(rows: Sequence[Row]) -> dict[str, dict[int, dict[int, list[Row]
     return out
 
 
+def run_of(row: Row) -> int:
+    """The run a row belongs to (rows written before replicates existed: 0)."""
+    return int(row.get("replicate", 0))
+
+
 def seed_mean(rows: Sequence[Row], key: str) -> float:
     """One seed's figure: the mean over its replicates."""
     return float(np.mean([r[key] for r in rows]))
@@ -39,10 +44,8 @@ def seed_mean(rows: Sequence[Row], key: str) -> float:
 
 def seed_difference(rows: Sequence[Row], random: Sequence[Row], key: str = "map50_95") -> float:
     """One seed's ``key`` minus random's: run by run where replicates match, else seed means."""
-    by_run = {r.get("replicate", 0): r[key] for r in random}
-    matched = [
-        r[key] - by_run[r.get("replicate", 0)] for r in rows if r.get("replicate", 0) in by_run
-    ]
+    by_run = {run_of(r): r[key] for r in random}
+    matched = [r[key] - by_run[run_of(r)] for r in rows if run_of(r) in by_run]
     if matched:
         return float(np.mean(matched))
     return seed_mean(rows, key) - seed_mean(random, key)

@@ -57,11 +57,16 @@ def test_a_run_without_its_random_run_pairs_with_randoms_seed_mean() -> None:
     assert vs["mean"] == pytest.approx((0.04 - 0.05) / 2)
 
 
-def test_rows_without_a_replicate_field_count_as_one_run() -> None:
-    rows = [row("random", s, 0, 0.1) for s in range(2)]
-    for r in rows:
+def test_rows_without_a_replicate_field_are_run_0() -> None:
+    rows = [row("random", s, 1, 0.20) for s in range(2)]
+    rows += [row("random", s, 1, 0.30, replicate=1) for s in range(2)]
+    rows += [row("default", s, 1, 0.25) for s in range(2)]
+    for r in rows[-2:]:  # written before replicates existed
         del r["replicate"]
-    assert summary(rows, [])["random"][0]["runs"] == 2
+    stats = summary(rows, [])
+    assert stats["default"][0]["runs"] == 2
+    # paired with random's explicit run 0 (0.20), not with random's seed mean (0.25)
+    assert stats["default"][0]["vs_random_map50_95"]["mean"] == pytest.approx(0.05)
 
 
 def test_the_interval_covers_the_mean_and_widens_with_spread() -> None:
