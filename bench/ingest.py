@@ -14,9 +14,13 @@
    of the two counts. CPU ratio = the baseline's CPU seconds / the daemon's (its process
    and children, from the drop until done): the work each does, which a machine shared
    with other jobs changes far less than it changes wall-clock seconds.
-3. Idle: the same daemon with nothing to do: CPU % and RSS over ``--idle-s`` seconds.
+3. ``--repeats R``: steps 1 and 2 again with R sets of N new images (other content), dropped
+   one set at a time into the same running daemon (its pool grows by N each time); the
+   median of the R ratios is the figure, as one drop on a 2-core machine moves by +-0.1.
+4. Idle: the same daemon with nothing to do: CPU % and RSS over ``--idle-s`` seconds.
 
-    python bench/ingest.py [--files 10000] [--size 64] [--idle-s 60] [--drop move|link]
+    python bench/ingest.py [--files 10000] [--size 64] [--repeats 5] [--idle-s 60]
+                           [--drop move|link]
 
 The daemon does more per file than ``add_images``, which opens no file (it stores paths): it
 waits for the file to be complete, reads, hashes and decodes it, moves (or copies) it into its
@@ -51,32 +55,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=64, help="image side in pixels (PNG)")
+    parser.add_argument("--repeats", type=int, default=5, help="drops of N new images each")
     parser.add_argument("--idle-s", type=float, default=60.0)
     parser.add_argument("--drop", choices=("move", "link"), default="move", help="see above")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
 
     work = Path(tempfile.mkdtemp(prefix="alod-bench-ingest-"))
     fo = import_fiftyone()  # the default database: the work folder is deleted at the end
-    staging = work / "staging"
-    print(f"making {args.files} images of {args.size}x{args.size} in {work}", flush=True)
-    names = make_images(staging, args.files, args.size)
+    print(f"making {args.repeats} x {args.files} images of {args.size}px in {work}", flush=True)
+    sets = [
+        make_images(work / f"staging-{r}", args.files, args.size, r) for r in range(args.repeats)
+    ]
     os.sync()  # on disk, as files written before the kernel's writeback interval would be
 
-    first, first_cpu = baseline(fo, [staging / name for name in names])
-    print(f"add_images: {first:.2f}s", flush=True)
-    daemon = drop_into_daemon(fo, work, staging, names, args.idle_s, args.drop)
-    print(f"daemon: {daemon['daemon_s']:.2f}s", flush=True)
-    stored = sorted((work / "project" / "state" / "images").rglob("*.png"))
-    second, second_cpu = baseline(fo, stored)
+    with Daemon(fo, work) as daemon:
+        drops = [daemon.timed_drop(fo, files, args.drop) for files in sets]
+        cpu, rss = daemon.idle_cost(args.idle_s)
+    ratios = [d["ratio"] for d in drops]
     result = {
         "files": args.files,
         "drop": args.drop,
-        "add_images_s": [round(first, 2), round(second, 2)],
-        "add_images_cpu_s": [round(first_cpu, 2), round(second_cpu, 2)],
-        **daemon,
-        "ratio": round(min(first, second) / daemon["daemon_s"], 3),
-        "cpu_ratio": round(min(first_cpu, second_cpu) / daemon["daemon_cpu_s"], 3),
+        "drops": drops,
+        "ratios": ratios,
+        "ratio": round(float(np.median(ratios)), 3),
+        "cpu_ratio": round(float(np.median([d["cpu_ratio"] for d in drops])), 3),
+        "lost": sum(d["lost"] for d in drops),
+        "duplicated": sum(d["duplicated"] for d in drops),
+        "quarantined": drops[-1]["quarantined"],
+        "idle_cpu_percent": round(cpu, 3),
+        "idle_rss_mib": round(rss / 2**20, 1),
     }
     print(json.dumps(result, indent=2))
     if args.keep:
@@ -85,17 +95,17 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def make_images(folder: Path, n: int, size: int) -> list[str]:
-    """``n`` distinct PNG files (random noise, seeded)."""
+def make_images(folder: Path, n: int, size: int, seed: int) -> list[Path]:
+    """``n`` distinct PNG files (random noise; another ``seed``, other content)."""
     folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = []
+    rng = np.random.default_rng(seed)
+    files = []
     for index in range(n):
-        name = f"drop_{index:06d}.png"
+        path = folder / f"drop_{seed}_{index:06d}.png"
         pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(folder / name, compress_level=1)
-        names.append(name)
-    return names
+        Image.fromarray(pixels).save(path, compress_level=1)
+        files.append(path)
+    return files
 
 
 def baseline(fo: Any, files: list[Path]) -> tuple[float, float]:
@@ -109,55 +119,91 @@ def baseline(fo: Any, files: list[Path]) -> tuple[float, float]:
     return seconds, cpu
 
 
-def drop_into_daemon(
-    fo: Any, work: Path, staging: Path, names: list[str], idle_s: float, how: str
-) -> dict[str, Any]:
-    """Time the daemon's ingestion of ``names`` and measure it idle afterwards."""
-    dataset_name = f"bench-ingest-{uuid.uuid4().hex[:8]}"
-    store = FiftyOneStore.open(dataset_name, create=True)
-    project = work / "project"
-    config = write_config(project, dataset_name)
-    cli = [sys.executable, "-m", "al_object_detection.cli"]
-    pause = [*cli, "override", "--config", str(config), "pause", "--reason", "bench", "--yes"]
-    subprocess.run(pause, check=True, capture_output=True)
-    log = project / "daemon.log"
-    with log.open("wb") as out:
-        daemon = subprocess.Popen([*cli, "run", "--config", str(config)], stdout=out, stderr=out)
-    try:
-        wait_for(lambda: '"event": "ready"' in log.read_text(), 120)
-        drop = project / "drop"
-        cpu_before = cpu_ticks(daemon.pid)
+class Daemon:
+    """``alod run`` on a paused project that watches ``work/project/drop``."""
+
+    def __init__(self, fo: Any, work: Path) -> None:
+        self.project = work / "project"
+        self.dataset_name = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+        self.store = FiftyOneStore.open(self.dataset_name, create=True)
+        self.config = write_config(self.project, self.dataset_name)
+        self.dropped = 0
+
+    def __enter__(self) -> Daemon:
+        cli = [sys.executable, "-m", "al_object_detection.cli"]
+        pause = [*cli, "override", "--config", str(self.config), "pause", "--reason", "bench"]
+        subprocess.run([*pause, "--yes"], check=True, capture_output=True)
+        log = self.project / "daemon.log"
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [*cli, "run", "--config", str(self.config)], stdout=out, stderr=out
+            )
+        try:
+            wait_for(lambda: '"event": "ready"' in log.read_text(), 120)
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+        self.store.dataset.delete()
+
+    def _stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+    def timed_drop(self, fo: Any, files: list[Path], how: str) -> dict[str, Any]:
+        """Baseline, then ``files`` dropped and timed until all are pool samples, then the
+        baseline again on the stored copies."""
+        first, first_cpu = baseline(fo, files)
+        dataset = self.store.dataset
+        before = set(dataset.values("filepath"))
+        drop, pid = self.project / "drop", self.process.pid
+        cpu_before = cpu_ticks(pid)
         started = time.perf_counter()
         put = os.link if how == "link" else os.rename
-        for name in names:
-            put(staging / name, drop / name)
+        for path in files:
+            put(path, drop / path.name)
         dropped = time.perf_counter() - started
-        wait_for(lambda: store.dataset.count() >= len(names), 600, poll_s=0.1)
+        self.dropped += len(files)
+        samples = dataset._sample_collection  # counted from metadata: polled every 10 ms
+        wait_for(lambda: samples.estimated_document_count() >= self.dropped, 600, poll_s=0.01)
         seconds = time.perf_counter() - started
-        cpu_s = (cpu_ticks(daemon.pid) - cpu_before) / CLOCK_TICKS
-        store.dataset.reload()
-        hashes = store.dataset.values("al_sha256")
-        lost = len(names) - len(set(hashes))
-        duplicated = len(hashes) - len(set(hashes))
-        left = sum(1 for p in drop.iterdir())
-        quarantined = sum(1 for _ in (project / "state" / "quarantine").glob("*.reason.json"))
+        cpu_s = (cpu_ticks(pid) - cpu_before) / CLOCK_TICKS
+        dataset.reload()
+        hashes = dataset.values("al_sha256")
+        stored = [Path(f) for f in dataset.values("filepath") if f not in before]
+        time.sleep(1)  # the last job runs end before the baseline
+        second, second_cpu = baseline(fo, stored)
+        quarantine = self.project / "state" / "quarantine"
+        drop_seconds = round(seconds, 2)
+        print(f"add_images {first:.2f}s / {second:.2f}s, daemon {drop_seconds}s", flush=True)
+        return {
+            "add_images_s": [round(first, 2), round(second, 2)],
+            "add_images_cpu_s": [round(first_cpu, 2), round(second_cpu, 2)],
+            "daemon_s": drop_seconds,
+            "daemon_cpu_s": round(cpu_s, 2),
+            "drop_s": round(dropped, 2),
+            "ratio": round(min(first, second) / seconds, 3),
+            "cpu_ratio": round(min(first_cpu, second_cpu) / cpu_s, 3),
+            "lost": self.dropped - len(set(hashes)),
+            "duplicated": len(hashes) - len(set(hashes)),
+            "left_in_drop": sum(1 for _ in drop.iterdir()),
+            "quarantined": sum(1 for _ in quarantine.glob("*.reason.json")),
+        }
+
+    def idle_cost(self, seconds: float) -> tuple[float, int]:
+        """CPU % (the process and its children) and the largest RSS seen, over ``seconds``."""
         time.sleep(5)  # let the last job runs end
-        cpu, rss = idle_cost(daemon.pid, idle_s)
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=60)
-    store.dataset.delete()
-    return {
-        "daemon_s": round(seconds, 2),
-        "daemon_cpu_s": round(cpu_s, 2),
-        "drop_s": round(dropped, 2),
-        "lost": lost,
-        "duplicated": duplicated,
-        "left_in_drop": left,
-        "quarantined": quarantined,
-        "idle_cpu_percent": round(cpu, 3),
-        "idle_rss_mib": round(rss / 2**20, 1),
-    }
+        pid = self.process.pid
+        cpu_before, rss = cpu_ticks(pid), 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            rss = max(rss, resident(pid))
+            time.sleep(1.0)
+        elapsed = time.perf_counter() - started
+        return 100.0 * (cpu_ticks(pid) - cpu_before) / CLOCK_TICKS / elapsed, rss
 
 
 def write_config(project: Path, dataset: str) -> Path:
@@ -172,17 +218,6 @@ def write_config(project: Path, dataset: str) -> Path:
     ]  # fmt: skip
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def idle_cost(pid: int, seconds: float) -> tuple[float, int]:
-    """CPU % (the process and its children) and the largest RSS seen, over ``seconds``."""
-    cpu_before, rss = cpu_ticks(pid), 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        rss = max(rss, resident(pid))
-        time.sleep(1.0)
-    elapsed = time.perf_counter() - started
-    return 100.0 * (cpu_ticks(pid) - cpu_before) / CLOCK_TICKS / elapsed, rss
 
 
 def cpu_ticks(pid: int) -> int:

@@ -28,11 +28,12 @@ rarest classes.
     python bench/label_efficiency.py --dataset fashion-longtail --first-seed 5 --seeds 5
     python bench/label_efficiency.py --dataset fashion-longtail --seeds 10 --replicate 1
 
-``--first-seed`` adds seeds to an existing results file: its rows for other seeds are kept
-when the dataset and settings match (a mismatch is refused). ``--replicate R`` (R >= 1) runs
-the same seeds again from scratch into the same results file, its rows marked ``replicate``:
-training is not bit-exact, so a strategy's picks after round 0 can differ from run to run of
-one seed; the tables average a seed's replicates before pairing it with random.
+``--first-seed`` adds seeds (or arms) to an existing results file: its rows for other seeds,
+replicates or arms are kept when the dataset and settings match (a mismatch is refused).
+``--replicate R`` (R >= 1) runs the same seeds again from scratch into the same results file,
+its rows marked ``replicate``: training is not bit-exact, so a strategy's picks after round 0
+can differ from run to run of one seed; the tables average a seed's replicates before pairing
+it with random.
 """
 
 from __future__ import annotations
@@ -208,8 +209,7 @@ class Bench:
                     self._record(arm, seed, rnd, labeled, state[arm][1])
                 self._save(began)
         self.meta["complete"] = True
-        self._save(began)
-        report({**self.meta, "rows": self.rows})
+        report(self._save(began))
 
     # -- data ----------------------------------------------------------------------------
 
@@ -385,7 +385,7 @@ class Bench:
 
     def _earlier_rows(self, seeds: list[int]) -> tuple[list[dict[str, Any]], float]:
         """Rows of earlier runs of the same settings that this run does not redo (other seeds,
-        other replicates), and their minutes."""
+        replicates or arms), and their minutes."""
         if not self.out.exists() or (seeds[0] == 0 and self.replicate == 0):
             return [], 0.0
         earlier = json.loads(self.out.read_text())
@@ -404,14 +404,20 @@ class Bench:
             **earlier.get("predict_overrides", {}),
             **self.meta["predict_overrides"],
         }
-        kept = [r for r in earlier["rows"] if r["seed"] not in seeds or run_of(r) != self.replicate]
+        kept = [
+            r
+            for r in earlier["rows"]
+            if r["seed"] not in seeds or run_of(r) != self.replicate or r["arm"] not in self.arms
+        ]
         return kept, float(earlier.get("minutes", 0.0))
 
-    def _save(self, began: float) -> None:
+    def _save(self, began: float) -> dict[str, Any]:
+        """Write the results file; its content."""
         self.out.parent.mkdir(parents=True, exist_ok=True)
         minutes = (time.monotonic() - began) / 60
         payload = {**self.meta, "minutes": round(minutes, 1), "rows": self.rows}
         self.out.write_text(json.dumps(payload, indent=1))
+        return payload
 
 
 def _splits(data: Any, test_share: float) -> tuple[list[Split], list[Split], list[Split]]:
