@@ -176,7 +176,7 @@ class Bench:
         )
         self.checkpoint = self._checkpoint()
         samplers = {arm: build_sampler(ARMS[arm] or DEFAULT_STRATEGY) for arm in self.arms}
-        self.meta = {
+        self.meta: dict[str, Any] = {
             "dataset": self.name,
             "profile": self.profile,
             "arms": {arm: ARMS[arm] or DEFAULT_STRATEGY for arm in self.arms},

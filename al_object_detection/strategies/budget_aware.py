@@ -14,18 +14,18 @@ among them). Below ``examples_per_class`` per class it is pure TypiClust, above 
 pure uncertainty + diversity, and in between a linear blend.
 
 Measured (``bench/label_efficiency.py``, mAP50-95 points against random, paired by seed, 90 %
-intervals; tables in ``bench/results/``): on deepforest (one class, dense; 5 seeds) TypiClust
-lost at 32 images (-1.5 [-3.6, +0.8]), and so did the blend that counting images gave (-0.8);
-counting boxes gives uncertainty + diversity from the first round: +0.5 [-0.6, +1.9] at 32
-images and +0.5 [-0.7, +1.6] at 48 (each seed run twice from scratch). On fashion-longtail (ten
-classes, ~2.5 objects an image; at most 92 labeled boxes at 32 images) both rules give
-TypiClust alone in the first two rounds: +0.3 [-1.5, +2.3] and +0.2 [-1.4, +1.9] at 32 and 48
-images (15 seeds, 10 of them run twice from scratch; the picks are sensitive: rerunning a seed
-moves the default's score at 48 images by 4.5 points (sd), random's by 0.4); class-aware
-uncertainty (+0.6, -0.5; 5 seeds), TypiClust among images predicted to hold rare classes
-(+0.9, -0.6; 11 seeds) and the default on embeddings pooled over the top 5 boxes (-0.6, +0.3;
-15 seeds) did no better. Where the two regimes cross on a dataset of
-many classes, the threshold (10 examples per class) has not been measured.
+intervals; tables in ``bench/results/``): on deepforest (one class, dense) TypiClust lost at 32
+images (-1.5 [-3.6, +0.8]; 5 seeds), and so did the blend that counting images gave (-0.8);
+counting boxes gives uncertainty + diversity from the first round: +0.0 [-1.0, +1.2] at 32
+images and +0.8 [-0.2, +1.7] at 48 (10 seeds, 5 of them run twice from scratch). On
+fashion-longtail (ten classes, ~2.5 objects an image; at most 92 labeled boxes at 32 images)
+both rules give TypiClust alone in the first two rounds: +0.3 [-1.5, +2.3] and +0.2 [-1.4, +1.9]
+at 32 and 48 images (15 seeds, 10 of them run twice from scratch; the picks are sensitive:
+rerunning a seed moves the default's score at 48 images by 4.5 points (sd), random's by 0.4);
+class-aware uncertainty (+0.6, -0.5; 5 seeds), TypiClust among images predicted to hold rare
+classes (+0.9, -0.6; 11 seeds) and the default on embeddings pooled over the top 5 boxes (-0.6,
++0.3; 15 seeds) did no better. Where the two regimes cross on a dataset of many classes, the
+threshold (10 examples per class) has not been measured.
 """
 
 from __future__ import annotations
