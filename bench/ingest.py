@@ -141,7 +141,7 @@ class Daemon:
         try:
             wait_for(lambda: '"event": "ready"' in log.read_text(), 120)
         except BaseException:
-            self._stop()
+            self.__exit__()
             raise
         return self
 
