@@ -28,8 +28,9 @@ rarest classes.
     python bench/label_efficiency.py --dataset fashion-longtail --first-seed 5 --seeds 5
     python bench/label_efficiency.py --dataset fashion-longtail --seeds 10 --replicate 1
 
-``--first-seed`` adds seeds (or arms) to an existing results file: its rows for other seeds,
-replicates or arms are kept when the dataset and settings match (a mismatch is refused).
+``--first-seed`` N >= 1 adds seeds (or arms) to an existing results file: its rows for other
+seeds, replicates or arms are kept when the dataset and settings match (a mismatch is refused);
+a run from seed 0 of replicate 0 starts the file afresh.
 ``--replicate R`` (R >= 1) runs the same seeds again from scratch into the same results file,
 its rows marked ``replicate``: training is not bit-exact, so a strategy's picks after round 0
 can differ from run to run of one seed; the tables average a seed's replicates before pairing
