@@ -82,9 +82,7 @@ def main() -> None:
         "ratios": ratios,
         "ratio": round(float(np.median(ratios)), 3),
         "cpu_ratio": round(float(np.median([d["cpu_ratio"] for d in drops])), 3),
-        "lost": sum(d["lost"] for d in drops),
-        "duplicated": sum(d["duplicated"] for d in drops),
-        "quarantined": drops[-1]["quarantined"],
+        **{key: drops[-1][key] for key in ("lost", "duplicated", "quarantined")},  # all drops
         "idle_cpu_percent": round(cpu, 3),
         "idle_rss_mib": round(rss / 2**20, 1),
     }
@@ -146,16 +144,14 @@ class Daemon:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop()
-        self.store.dataset.delete()
-
-    def _stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=60)
+        self.store.dataset.delete()
 
     def timed_drop(self, fo: Any, files: list[Path], how: str) -> dict[str, Any]:
         """Baseline, then ``files`` dropped and timed until all are pool samples, then the
-        baseline again on the stored copies."""
+        baseline again on the stored copies; lost, duplicated and quarantined count every drop
+        so far."""
         first, first_cpu = baseline(fo, files)
         dataset = self.store.dataset
         before = set(dataset.values("filepath"))
