@@ -4,16 +4,14 @@ A batch per task keeps the hand-over between processes (a pickled task and its a
 per batch instead of one per file; paths travel as strings, and answers without them (the
 daemon has them: building ``Path`` objects from a pickle held its GIL for longer than the
 rest of the answer). A worker logs nothing: what went wrong travels back in
-:attr:`Judged.problem` and the daemon logs it (:func:`results`). Each accepted file's image
-store folder is made here, ahead of placing. An accepted file that the image store will copy
-(it has other names, or came through a symlink, or ``keep``) gets the very bytes that were
-judged written to a partial file here, in parallel, so that placing it costs no second read
-nor hash.
+:attr:`Judged.problem` and the daemon logs it (:func:`results`). An accepted file that the
+image store will copy (it has other names, or came through a symlink, or ``keep``) gets the
+very bytes that were judged written to a partial file here, in parallel, so that placing it
+costs no second read nor hash.
 """
 
 from __future__ import annotations
 
-import contextlib
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -125,11 +123,7 @@ def _judge(
     except Exception as error:  # noqa: BLE001 - sent back and logged by the daemon
         problem = "".join(traceback.format_exception(error))
         return Judged(Deferred(path, f"check failed: {error!r}"), problem=problem)
-    if not isinstance(verdict, Accepted):
-        return Judged(verdict)
-    with contextlib.suppress(OSError):  # placing makes it, and reports what fails
-        image_store.make_shard(verdict.sha256)
-    if not (keep or verdict.shared):
+    if not isinstance(verdict, Accepted) or not (keep or verdict.shared):
         return Judged(verdict)
     try:
         return Judged(verdict, image_store.stage(data))

@@ -35,6 +35,7 @@ _PARTIAL, _RECORD = ".partial", ".source"
 _NO_HARD_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP}
 _COPY_CHUNK = 1 << 20
 _ABANDONED_S = 3600.0  # a copy or record this old belongs to no running process
+_SHARD_PREFIXES = [f"{byte:02x}" for byte in range(256)]
 
 
 class SourceChanged(Exception):
@@ -140,9 +141,13 @@ class ImageStore:
         return True
 
     def make_shard(self, sha256: str) -> None:
-        """Create the folder that content ``sha256`` is stored in (checks do it ahead of
-        placing, in parallel); each folder once per process."""
-        if sha256[:2] not in self._made:
+        """Create the folder that content ``sha256`` is stored in: the first call makes all
+        256 of them, so that no later store waits on a ``mkdir`` of the image store's root."""
+        if not self._made:
+            for prefix in _SHARD_PREFIXES:
+                (self.folder / prefix).mkdir(parents=True, exist_ok=True)
+            self._made.update(_SHARD_PREFIXES)
+        if sha256[:2] not in self._made:  # not a hex digest
             self._shard(sha256).mkdir(parents=True, exist_ok=True)
             self._made.add(sha256[:2])
 

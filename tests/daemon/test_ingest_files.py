@@ -232,6 +232,21 @@ def test_image_store_places_each_content_once(tmp_path: Path) -> None:
     image_store.sync()
 
 
+def test_the_first_place_makes_every_shard_and_a_removed_one_is_made_again(
+    tmp_path: Path,
+) -> None:
+    image_store = ImageStore(tmp_path / "lib")
+    first = put(tmp_path, "a.png", b"first")
+    assert image_store.place(first, judged(first)[0], ".png", judged(first)[1])
+    shards = sorted(p.name for p in image_store.folder.iterdir())
+    assert shards == [f"{byte:02x}" for byte in range(256)]  # none made again per file
+    second = put(tmp_path, "b.png", b"second")
+    sha, identity = judged(second)
+    image_store.path_for(sha, ".png").parent.rmdir()  # removed by hand meanwhile
+    assert image_store.place(second, sha, ".png", identity)
+    assert image_store.path_for(sha, ".png").read_bytes() == b"second"
+
+
 def test_a_file_changed_since_it_was_judged_is_not_placed(tmp_path: Path) -> None:
     image_store = ImageStore(tmp_path / "lib")
     path = put(tmp_path, "a.png", b"judged")

@@ -279,6 +279,25 @@ def test_a_kill_between_link_and_unlink_never_gives_false_duplicates(
     assert ready.ingestor.stats.resumed == 40
 
 
+def test_content_in_the_pool_from_elsewhere_is_a_duplicate_and_leaves_no_stored_copy(
+    setup: Setup,
+) -> None:
+    import fiftyone as fo
+
+    from al_object_detection.ingest.pool import HASH_FIELD
+
+    elsewhere = setup.drop.parent / "added_by_hand.png"
+    elsewhere.write_bytes(png(colour=60))
+    sha = hashlib.sha256(elsewhere.read_bytes()).hexdigest()
+    setup.store.dataset.add_sample(fo.Sample(filepath=str(elsewhere), **{HASH_FIELD: sha}))
+    (setup.drop / "again.png").write_bytes(png(colour=60))  # moved in by a checker, then back
+    setup.settle(lambda: setup.reasons() == {checks.DUPLICATE: 1})
+    assert list((setup.drop.parent / "image_store").glob(f"??/{sha}*")) == []
+    quarantined = list(setup.quarantine.glob("*_again.png"))
+    assert [p.read_bytes() for p in quarantined] == [png(colour=60)]
+    assert len(setup.store.dataset) == 1
+
+
 def test_a_hard_linked_drop_file_is_not_shared_with_the_image_store(setup: Setup) -> None:
     outside = setup.drop.parent / "outside.png"
     outside.write_bytes(png(colour=50))
