@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from al_object_detection.offline import activate
 
@@ -99,7 +100,7 @@ def layer_features(
     return out, boxes
 
 
-def foreground(maps: list[Any], boxes: list[Any], imgsz: int, how: str, top_k: int) -> np.ndarray:
+def foreground(maps: list[Any], boxes: list[Any], imgsz: int, how: str, top_k: int) -> NDArray[Any]:
     """One vector per image, pooled over its ``top_k`` most confident boxes as the adapter does."""
     from al_object_detection.adapters.detection.pooling import foreground_embedding
 
@@ -111,7 +112,7 @@ def foreground(maps: list[Any], boxes: list[Any], imgsz: int, how: str, top_k: i
     ])  # fmt: skip
 
 
-def pooled(maps: list[Any], how: str) -> np.ndarray:
+def pooled(maps: list[Any], how: str) -> NDArray[Any]:
     """One vector per feature map: mean, max or both concatenated over space."""
     rows = []
     for m in maps:
@@ -120,7 +121,7 @@ def pooled(maps: list[Any], how: str) -> np.ndarray:
     return np.stack(rows)
 
 
-def purity(emb: np.ndarray, class_sets: list[frozenset[str]], k: int) -> float:
+def purity(emb: NDArray[Any], class_sets: list[frozenset[str]], k: int) -> float:
     """Mean Jaccard similarity of class sets between each image and its k nearest neighbours."""
     x = _unit(emb)
     sim = x @ x.T
@@ -134,7 +135,7 @@ def purity(emb: np.ndarray, class_sets: list[frozenset[str]], k: int) -> float:
     return float(np.mean(scores))
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def _unit(x: NDArray[Any]) -> NDArray[Any]:
     """Rows at unit L2 norm, as the typicality strategy sees them."""
     return np.asarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
 

@@ -63,7 +63,7 @@ def main() -> None:
     ray.init(num_cpus=args.cpus, include_dashboard=False, _temp_dir=str(work / "ray"))
     on_ray = RayDetector(local, ComputeSettings(backend="ray", batch_size=args.batch_size))
 
-    runs = {"local": local, "ray": on_ray}
+    runs: dict[str, YOLOv8_ALObjectDetector | RayDetector] = {"local": local, "ray": on_ray}
     seconds = {name: float("inf") for name in runs}
     outputs = {}
     list(local.predict(paths[: config.predict.batch], progress=False))  # warm-up: load, fuse

@@ -11,6 +11,7 @@ Usage: python bench/selection_scale.py [--scale 0.1]   (scale shrinks every size
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import resource
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from al_object_detection.strategies import DiversitySampler, Pool, UncertaintySampler
 from al_object_detection.strategies.distances import min_d2, sq_norms
@@ -28,7 +30,7 @@ from al_object_detection.strategies.parallel import n_threads, workers
 GiB = 1024**3
 
 
-def clustered_embeddings(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+def clustered_embeddings(n: int, dim: int, rng: np.random.Generator) -> NDArray[Any]:
     """Gaussian mixture: 2,000 clusters of Zipf-like sizes, rank-12 shapes, isotropic noise."""
     n_clusters, rank = 2000, 12
     weights = 1.0 / np.arange(1, n_clusters + 1) ** 0.9
@@ -58,13 +60,15 @@ def measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
     return out, seconds, peak
 
 
-def labeled_d2(x: np.ndarray, norms: np.ndarray, labeled: np.ndarray) -> np.ndarray:
+def labeled_d2(x: NDArray[Any], norms: NDArray[Any], labeled: NDArray[Any]) -> NDArray[Any]:
     """Squared distance from each row to the labeled set (chunked BLAS, all cores)."""
     with workers() as pool:
         return min_d2(pool, x, norms, labeled)
 
 
-def farthest_first_loop(x: np.ndarray, norms: np.ndarray, d2: np.ndarray, k: int) -> np.ndarray:
+def farthest_first_loop(
+    x: NDArray[Any], norms: NDArray[Any], d2: NDArray[Any], k: int
+) -> NDArray[Any]:
     """The textbook loop: pick the farthest row, then one full pass over the pool."""
     picks = np.zeros(k, dtype=np.int64)
     for i in range(k):
@@ -74,19 +78,19 @@ def farthest_first_loop(x: np.ndarray, norms: np.ndarray, d2: np.ndarray, k: int
     return picks
 
 
-def exact_kcenter(x: np.ndarray, labeled: np.ndarray, k: int) -> np.ndarray:
+def exact_kcenter(x: NDArray[Any], labeled: NDArray[Any], k: int) -> NDArray[Any]:
     """Exact greedy k-center, the straightforward way."""
     norms = sq_norms(x)
     return farthest_first_loop(x, norms, labeled_d2(x, norms, labeled), k)
 
 
-def covering_radius(x: np.ndarray, centers: np.ndarray) -> float:
+def covering_radius(x: NDArray[Any], centers: NDArray[Any]) -> float:
     """Largest distance from any row of ``x`` to its nearest center."""
     with workers() as pool:
         return float(np.sqrt(min_d2(pool, x, sq_norms(x), centers).max()))
 
 
-def diversity_pool(x: np.ndarray, labeled: np.ndarray) -> Pool:
+def diversity_pool(x: NDArray[Any], labeled: NDArray[Any]) -> Pool:
     n = len(x)
     return Pool(
         np.arange(n).astype(str).astype(object),
@@ -97,7 +101,7 @@ def diversity_pool(x: np.ndarray, labeled: np.ndarray) -> Pool:
     )
 
 
-def minibatch_kmeans(x: np.ndarray, k: int, init: str) -> np.ndarray:
+def minibatch_kmeans(x: NDArray[Any], k: int, init: str) -> NDArray[Any]:
     """MiniBatchKMeans (one pass over the data), then the image nearest each centroid.
 
     BLAS is held to one thread: scikit-learn's OpenMP threads and a multi-threaded BLAS
@@ -112,7 +116,8 @@ def minibatch_kmeans(x: np.ndarray, k: int, init: str) -> np.ndarray:
     )
     with threadpool_limits(limits=1, user_api="blas"):
         km.fit(x)
-        return np.unique(pairwise_distances_argmin(km.cluster_centers_, x))
+        nearest: NDArray[np.intp] = pairwise_distances_argmin(km.cluster_centers_, x)
+    return np.unique(nearest)
 
 
 def bench_diversity(n: int, n_labeled: int, k: int, dim: int, rng: np.random.Generator) -> None:
@@ -215,9 +220,8 @@ def bench_uncertainty(n: int, boxes: int, classes: int, k: int, rng: np.random.G
         UncertaintySampler(),
         UncertaintySampler(method="max_binary_entropy", aggregation="top_k_mean"),
     ):
-        _, seconds, peak = measured(
-            lambda s=sampler: s.choose(pool, k, rng=np.random.default_rng(0))
-        )
+        choose = functools.partial(sampler.choose, pool, k, rng=np.random.default_rng(0))
+        _, seconds, peak = measured(choose)
         name = f"{sampler.method}/{sampler.aggregation}"
         print(f"{name:35s} {seconds:6.1f} s  peak extra {peak / GiB:.2f} GiB")
 

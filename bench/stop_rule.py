@@ -2,14 +2,14 @@
 
     python bench/stop_rule.py [bench/results/label_efficiency-<dataset>.json ...]
 
-For every recorded learning curve (one arm, one seed) and every round k >= 2, the rule's
-power law is fitted on rounds 0..k-1 and predicts the gain of round k; the error against what
-round k actually gave is averaged (mean absolute error, mAP50-95). The same is done with the
-seeds of an arm pooled (the fit the rule makes from several curves), and for a baseline
-measured in the same run: "the last round's gain repeats". "80% cover" is how often the
-actual gain fell inside the rule's interval; that interval is for the expected gain, so one
-noisy round falls outside it more often. Without result files, the 3-seed table recorded by
-the label-efficiency benchmark (means over seeds) is used.
+For every recorded learning curve (one arm, one seed, one replicate) and every round k >= 2,
+the rule's power law is fitted on rounds 0..k-1 and predicts the gain of round k; the error
+against what round k actually gave is averaged (mean absolute error, mAP50-95). The same is
+done with the seeds of an arm pooled (the fit the rule makes from several curves), and for a
+baseline measured in the same run: "the last round's gain repeats". "80% cover" is how often
+the actual gain fell inside the rule's interval; that interval is for the expected gain, so one
+noisy round falls outside it more often. Without result files, the 3-seed table recorded by the
+label-efficiency benchmark (means over seeds) is used.
 """
 
 from __future__ import annotations
@@ -35,19 +35,19 @@ Curve = tuple[list[float], list[float]]
 
 
 def load_curves(paths: Sequence[Path]) -> dict[str, list[Curve]]:
-    """Curves per arm (one per seed) from result files, or the recorded table."""
+    """Curves per arm (one per seed and replicate) from result files, or the recorded table."""
     if not paths:
         return {
             arm: [(list(map(float, points)), list(points.values()))]
             for arm, points in RECORDED_MEANS.items()
         }
-    rows: dict[tuple[str, str, int], list[tuple[int, float, float]]] = defaultdict(list)
+    rows: dict[tuple[str, str, int, int], list[tuple[int, float, float]]] = defaultdict(list)
     for path in paths:
         for row in json.loads(path.read_text())["rows"]:
-            key = (path.stem, row["arm"], int(row["seed"]))
+            key = (path.stem, row["arm"], int(row["seed"]), int(row.get("replicate", 0)))
             rows[key].append((row["round"], row["labeled_images"], row["map50_95"]))
     curves: dict[str, list[Curve]] = defaultdict(list)
-    for (dataset, arm, _), points in sorted(rows.items()):
+    for (dataset, arm, _, _), points in sorted(rows.items()):
         points.sort()
         curves[f"{dataset}:{arm}"].append(([p[1] for p in points], [p[2] for p in points]))
     return dict(curves)
@@ -88,8 +88,10 @@ def main() -> None:
             rule, base, covered = errors(arm_curves, pooled)
             if not rule:
                 continue
-            total = totals.setdefault(how, ([], [], []))
-            total[0].extend(rule), total[1].extend(base), total[2].extend(covered)
+            rule_total, base_total, covered_total = totals.setdefault(how, ([], [], []))
+            rule_total.extend(rule)
+            base_total.extend(base)
+            covered_total.extend(covered)
             _line(arm, how, rule, base, covered)
     for how, (rule, base, covered) in totals.items():
         _line("all", how, rule, base, covered)

@@ -54,7 +54,7 @@ def write_project(
         "watch": ["drop"], "settle_s": 0.2, "grace_s": 2.0, "shutdown_timeout_s": 15.0,
         "metrics_interval_s": 2.0, "rescan_interval_s": 30.0,
     }  # fmt: skip
-    config = {
+    config: dict[str, dict[str, Any]] = {
         "project": {"name": "tiny", "state_dir": "state"},
         "dataset": {"name": dataset},
         "detector": {"model": "yolov8n.yaml", "config": "yolo.toml"},
