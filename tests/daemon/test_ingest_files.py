@@ -237,7 +237,8 @@ def test_the_first_place_makes_every_shard_and_a_removed_one_is_made_again(
 ) -> None:
     image_store = ImageStore(tmp_path / "lib")
     first = put(tmp_path, "a.png", b"first")
-    assert image_store.place(first, judged(first)[0], ".png", judged(first)[1])
+    first_sha, first_identity = judged(first)
+    assert image_store.place(first, first_sha, ".png", first_identity)
     shards = sorted(p.name for p in image_store.folder.iterdir())
     assert shards == [f"{byte:02x}" for byte in range(256)]  # none made again per file
     second = put(tmp_path, "b.png", b"second")

@@ -290,7 +290,7 @@ def test_content_in_the_pool_from_elsewhere_is_a_duplicate_and_leaves_no_stored_
     elsewhere.write_bytes(png(colour=60))
     sha = hashlib.sha256(elsewhere.read_bytes()).hexdigest()
     setup.store.dataset.add_sample(fo.Sample(filepath=str(elsewhere), **{HASH_FIELD: sha}))
-    (setup.drop / "again.png").write_bytes(png(colour=60))  # moved in by a checker, then back
+    (setup.drop / "again.png").write_bytes(png(colour=60))  # its file is not in the image store
     setup.settle(lambda: setup.reasons() == {checks.DUPLICATE: 1})
     assert list((setup.drop.parent / "image_store").glob(f"??/{sha}*")) == []
     quarantined = list(setup.quarantine.glob("*_again.png"))
