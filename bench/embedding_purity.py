@@ -7,7 +7,10 @@ pooling over the whole map, or -- the second table -- mean or max over the cells
 purity: the mean Jaccard similarity between an image's class set and those of its ``k``
 nearest neighbours (cosine), against the same for random neighbours (the chance level).
 Higher is better: images close in the embedding hold the same classes, which is what
-clusters and typicality rely on.
+clusters and typicality rely on. The third table is the ceiling that localization sets: each
+object's features pooled over its *ground-truth* box, and the share of its ``k`` nearest
+objects (from other images) of the same class, against chance (the sum of squared class
+shares).
 
     python bench/embedding_purity.py --data DIR --weights MODEL.pt [--imgsz 160] [--k 10]
 
@@ -31,6 +34,7 @@ LAYERS = {"P5 backbone (SPPF)": (9,), "P3 out": (15,), "P4 out": (18,), "P5 out 
 MULTI = {"P3+P4+P5 out": (15, 18, 21)}
 POOLINGS = ("mean", "max", "mean+max")
 FOREGROUND_LAYERS = {"P3 out": 15, "P4 out": 18}
+OBJECT_LAYERS = {"C2f stride 8 (4)": 4, "C2f stride 16 (6)": 6, "P3 out": 15, "P4 out": 18}
 TOP_K = (0, 1, 3, 5, 10)  # 0: the whole map
 CONF, IOU = 0.05, 0.6  # the adapter's [predict] defaults
 
@@ -70,6 +74,11 @@ def main() -> None:
                 for k in TOP_K
             ]
             print(f"{name:<22} {how:<9} " + " ".join(f"{s:.3f} " for s in scores))
+    print("\nobjects at their ground-truth boxes:")
+    for name, j in OBJECT_LAYERS.items():
+        for how in ("mean", "max"):
+            score, chance, objects = object_purity(features[j], images, args.imgsz, how, args.k)
+            print(f"{name:<22} {how:<9} {score:.3f}  ({objects} objects, chance {chance:.3f})")
 
 
 def layer_features(
@@ -83,7 +92,10 @@ def layer_features(
     from ultralytics.utils import nms
 
     model = YOLO(str(weights)).model.float().eval()
-    wanted = sorted({j for layers in (*LAYERS.values(), *MULTI.values()) for j in layers})
+    wanted = sorted(
+        {j for layers in (*LAYERS.values(), *MULTI.values()) for j in layers}
+        | {*FOREGROUND_LAYERS.values(), *OBJECT_LAYERS.values()}
+    )
     grabbed: dict[int, Any] = {}
     for j in wanted:
         model.model[j].register_forward_hook(lambda _m, _i, out, j=j: grabbed.__setitem__(j, out))
@@ -110,6 +122,34 @@ def foreground(maps: list[Any], boxes: list[Any], imgsz: int, how: str, top_k: i
         ).numpy()
         for m, b in zip(maps, boxes, strict=True)
     ])  # fmt: skip
+
+
+def object_purity(
+    maps: list[Any], images: list[Any], imgsz: int, how: str, k: int
+) -> tuple[float, float, int]:
+    """Per object: the share of its ``k`` nearest objects of other images (cosine, features
+    pooled over ground-truth boxes) that have its class; the chance level; the object count."""
+    import torch
+
+    from al_object_detection.adapters.detection.pooling import foreground_embedding
+
+    rows, classes, owners = [], [], []
+    for index, (m, image) in enumerate(zip(maps, images, strict=True)):
+        for (x, y, w, h), label in zip(image.boxes, image.labels, strict=True):
+            box = torch.tensor([[x, y, x + w, y + h]], dtype=torch.float32) * imgsz
+            one = foreground_embedding(
+                m, box, torch.ones(1), input_hw=(imgsz, imgsz), how=how, top_k=1
+            )
+            rows.append(one.numpy())
+            classes.append(label)
+            owners.append(index)
+    x, same_image = _unit(np.stack(rows)), np.equal.outer(owners, owners)
+    sim = np.where(same_image, -np.inf, x @ x.T)
+    nearest = np.argsort(-sim, axis=1)[:, :k]
+    labels = np.asarray(classes)
+    shares = np.unique(labels, return_counts=True)[1] / len(labels)
+    score = float((labels[nearest] == labels[:, None]).mean())
+    return score, float((shares**2).sum()), len(labels)
 
 
 def pooled(maps: list[Any], how: str) -> NDArray[Any]:
