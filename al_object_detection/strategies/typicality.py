@@ -100,7 +100,7 @@ def typiclust(
     covered = np.bincount(labels[len(pool) :], minlength=n_clusters)
     covered += np.bincount(pool_labels[taken_pos], minlength=n_clusters)
     typical = np.zeros(len(pool))
-    by_cluster = _members(pool_labels, n_clusters)
+    by_cluster = cluster_members(pool_labels, n_clusters)
     queues: list[Array] = []  # each cluster's free members, most typical first
     for members in by_cluster:
         typical[members] = typicality(pool[members], k_neighbors) if len(members) else 0.0
@@ -120,7 +120,7 @@ def typiclust(
     return pos, typical[pos], sizes[pool_labels[pos]]
 
 
-def _members(labels: Array, n_clusters: int) -> list[Array]:
+def cluster_members(labels: Array, n_clusters: int) -> list[Array]:
     """The row positions of each cluster, in one sort."""
     order = np.argsort(labels, kind="stable")
     bounds = np.cumsum(np.bincount(labels, minlength=n_clusters))[:-1]
