@@ -8,6 +8,10 @@ are clustered by k-means into ``labeled boxes + budget x boxes per pool image`` 
 pick is the image holding the most typical free box of the cluster with the fewest labeled or
 picked boxes, the largest such cluster first; a picked image covers the cluster of every box
 it holds, as labeling it labels them all.
+
+Measured in ``bench/label_efficiency.py`` (arm ``object_typiclust``, fashion-longtail, 15
+seeds): +0.5 [-1.2, +2.3] and -0.3 [-1.8, +1.1] mAP50-95 points over random at 32 and 48
+images. Not a sampler of the product: the pool carries no per-box features.
 """
 
 from __future__ import annotations
