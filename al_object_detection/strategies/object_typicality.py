@@ -16,6 +16,8 @@ images. Not a sampler of the product: the pool carries no per-box features.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from al_object_detection.strategies.arrays import Array
@@ -62,16 +64,16 @@ def object_typiclust(
     sizes = np.bincount(labels, minlength=n_clusters)
     covered = np.bincount(labels[len(boxes) :], minlength=n_clusters)
     typical = np.zeros(len(boxes))
-    queues = []  # each cluster's boxes, most typical first
+    queues: list[deque[int]] = []  # each cluster's boxes, most typical first
     for rows in cluster_members(box_labels, n_clusters):
         typical[rows] = typicality(boxes[rows], k_neighbors) if len(rows) else 0.0
-        queues.append(list(rows[np.argsort(-typical[rows], kind="stable")]))
+        queues.append(deque(rows[np.argsort(-typical[rows], kind="stable")].tolist()))
     picked: set[int] = set()
     picks, reasons_typical, reasons_size = [], [], []
     for _ in range(want):
         for queue in queues:  # drop boxes of images already picked
             while queue and int(owners[queue[0]]) in picked:
-                queue.pop(0)
+                queue.popleft()
         order = np.lexsort((np.arange(n_clusters), -sizes, covered))
         c = int(next(i for i in order if queues[i]))
         box = queues[c][0]
