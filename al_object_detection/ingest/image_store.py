@@ -147,7 +147,7 @@ class ImageStore:
             for prefix in _SHARD_PREFIXES:
                 (self.folder / prefix).mkdir(parents=True, exist_ok=True)
             self._made.update(_SHARD_PREFIXES)
-        if sha256[:2] not in self._made:  # not a hex digest
+        if sha256[:2] not in self._made:  # not a hex digest, or its shard found gone (_link)
             self._shard(sha256).mkdir(parents=True, exist_ok=True)
             self._made.add(sha256[:2])
 
