@@ -45,4 +45,6 @@ def reach(point: str) -> None:
         Path(marker).write_text(f"{point} {os.getpid()}\n")
     if os.environ.get("ALOD_FAULT_ACTION", "stop") == "hang":
         threading.Event().wait()
-    os.kill(os.getpid(), signal.SIGSTOP)
+    # to this thread: a SIGSTOP sent to the process is taken by its main thread, and the
+    # thread that got here would run on past the point until that one stops them all
+    signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)

@@ -178,7 +178,9 @@ class ImageStore:
     def clean(self, now: float | None = None) -> int:
         """Remove what interrupted copies left: partial files and records of no use.
 
-        A record stays while its drop file may still come back to :meth:`resume`.
+        A record stays while its drop file may still come back to :meth:`resume`. A partial
+        file with a second name is a stored image's (a crash came between storing it and
+        removing it): it goes at once, as no copy in progress can be at that point.
         """
         if not self.incoming.is_dir():
             return 0
@@ -187,14 +189,16 @@ class ImageStore:
         removed = 0
         for entry in self.incoming.iterdir():
             try:
-                age = now - entry.lstat().st_mtime
+                info = entry.lstat()
             except FileNotFoundError:
                 continue
             sha = entry.name.removesuffix(_RECORD)
             if entry.name.endswith(_RECORD) and sha in stored:
                 useless = self._recorded_source(sha) is None  # its drop file is gone
-            else:
-                useless = age >= _ABANDONED_S  # a copy that another process may still make
+            elif entry.name.endswith(_PARTIAL) and info.st_nlink > 1:
+                useless = True  # linked into the store: what is left is its removal
+            else:  # a copy that another process may still make
+                useless = now - info.st_mtime >= _ABANDONED_S
             if useless:
                 entry.unlink(missing_ok=True)
                 removed += 1

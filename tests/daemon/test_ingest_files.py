@@ -368,3 +368,15 @@ def test_clean_removes_what_interrupted_copies_left(tmp_path: Path) -> None:
     source.unlink()  # the drop file is gone: its record is of no use
     assert image_store.clean(now) == 1
     assert not record.exists()
+
+
+def test_clean_removes_a_stored_images_partial_name_at_once(tmp_path: Path) -> None:
+    """A crash between linking a partial copy into the store and removing the partial."""
+    image_store = ImageStore(tmp_path / "lib")
+    partial = image_store.stage(b"content")
+    stored = image_store.path_for(hashlib.sha256(b"content").hexdigest(), ".png")
+    image_store.make_shard(stored.stem)
+    os.link(partial, stored)
+    unrelated = image_store.stage(b"another copy, maybe still in use")
+    assert image_store.clean() == 1
+    assert (partial.exists(), unrelated.exists(), stored.stat().st_nlink) == (False, True, 1)
