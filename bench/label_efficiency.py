@@ -70,7 +70,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 # deepforest's 320 px tree tiles: at 160 px and 8 epochs the model barely learned (mAP50 < 0.1)
 QUICK_BY_DATASET: dict[str, dict[str, Any]] = {"deepforest": {"imgsz": 320, "epochs": 12}}
 # random, the default and each strategy the default is built from run unless --arms says
-# otherwise; the ablations (default_top_boxes, rare_typical) run when named
+# otherwise; the ablations (default_top_boxes, rare_typical, objects, objects_typical) run
+# when named
 DEFAULT_ARMS = ("random", "default", "typiclust", "class_aware")
 ARMS: dict[str, Any] = {
     "random": {"name": "random"},
@@ -78,6 +79,13 @@ ARMS: dict[str, Any] = {
     "typiclust": {"name": "typiclust"},
     "class_aware": {"name": "class_aware"},
     "default_top_boxes": None,  # the default on embeddings pooled over 5 boxes (the ablation)
+    "objects": {"name": "objects"},  # the images predicted to hold the most objects
+    "objects_typical": {  # typical images among those predicted to hold the most objects
+        "name": "two_stage",
+        "first": {"name": "objects"},
+        "second": {"name": "typiclust"},
+        "candidates_factor": 3,
+    },
     "rare_typical": {  # typical images among those predicted to hold rarely labeled classes
         "name": "two_stage",
         "first": {"name": "class_balance"},

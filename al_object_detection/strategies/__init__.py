@@ -7,7 +7,8 @@ Pure, seeded functions over arrays (no model, no database), in small modules:
   out-of-range scores are refused with a message saying where;
 * ``uncertainty`` scores each predicted box, ``aggregation`` turns box scores into image
   scores (images with no box scored by evidence, not first), ``balance`` scores boxes by
-  how rare their predicted class is in the labels, ``class_aware`` weighs box uncertainty
+  how rare their predicted class is in the labels, ``objects`` how surely each box is an
+  object (an image's expected object count), ``class_aware`` weighs box uncertainty
   by each class's difficulty (last evaluation's AP) and rarity;
 * ``typicality`` is TypiClust: the most typical image of each uncovered k-means cluster;
 * ``kcenter`` and ``kmeanspp`` pick diverse images from embeddings, counting labeled ones,
@@ -15,10 +16,10 @@ Pure, seeded functions over arrays (no model, no database), in small modules:
 * ``selection`` checks budgets and ranks scores (NaN last, ties by sample id).
 
 Samplers compose them: ``UncertaintySampler``, ``ClassAwareSampler``, ``DiversitySampler``,
-``TypiClustSampler``, ``ClassBalanceSampler``, ``RandomSampler``, ``Sampler([...], weights)``
-(a budget split), ``TwoStageSampler`` (shortlist by uncertainty, then diversity) and
-``BudgetAwareSampler`` (the default: typicality while labels are few, then uncertainty +
-diversity; ``budget_aware``). ``needs_predictions`` says whether a sampler reads model
+``TypiClustSampler``, ``ClassBalanceSampler``, ``ObjectCountSampler``, ``RandomSampler``,
+``Sampler([...], weights)`` (a budget split), ``TwoStageSampler`` (shortlist by uncertainty,
+then diversity) and ``BudgetAwareSampler`` (the default: typicality while labels are few, then
+uncertainty + diversity; ``budget_aware``). ``needs_predictions`` says whether a sampler reads model
 output (random does not, so no pool prediction is run for it). Every sampler has
 ``select(pool, budget, *, rng)``, returning ``min(budget, pool.n_images)`` distinct int64
 positions into the pool, best first, and ``choose(pool, budget, *, rng, taken=None)``,
@@ -39,6 +40,7 @@ from al_object_detection.strategies.samplers import (
     ClassAwareSampler,
     ClassBalanceSampler,
     DiversitySampler,
+    ObjectCountSampler,
     RandomSampler,
     TypiClustSampler,
     UncertaintySampler,
@@ -51,6 +53,7 @@ __all__ = [
     "ClassAwareSampler",
     "ClassBalanceSampler",
     "DiversitySampler",
+    "ObjectCountSampler",
     "Pool",
     "RandomSampler",
     "Sampler",

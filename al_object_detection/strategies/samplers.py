@@ -1,5 +1,5 @@
 """The single strategies: uncertainty, class-aware uncertainty, diversity, typicality,
-class balance and random."""
+class balance, object count and random."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from al_object_detection.strategies.base import BaseSampler, ScoreSampler, Selec
 from al_object_detection.strategies.class_aware import class_importance, weighted_box_uncertainty
 from al_object_detection.strategies.kcenter import kcenter_greedy
 from al_object_detection.strategies.kmeanspp import kmeanspp
+from al_object_detection.strategies.objects import box_presence
 from al_object_detection.strategies.pool import Pool
 from al_object_detection.strategies.selection import random_k
 from al_object_detection.strategies.typicality import typiclust
@@ -148,6 +149,31 @@ class ClassBalanceSampler(ScoreSampler):
     def reason(self, score: float, n_boxes: int) -> str:
         """E.g. ``"rare-class score max = 0.9000 over 2 boxes"``."""
         return _box_reason(f"rare-class score {self.aggregation} = {score:.4f}", n_boxes)
+
+
+@dataclass(frozen=True)
+class ObjectCountSampler(ScoreSampler):
+    """Images predicted to hold the most objects: the most boxes to label per image.
+
+    Each image scores the sum, over its boxes scored at least ``min_score``, of the box's top
+    class score (``objects.py``): its expected number of objects. Worth it where an image's
+    cost dominates a box's; where boxes are what is paid for, it buys nothing per box.
+    """
+
+    min_score: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {self.min_score}")
+
+    def scores(self, pool: Pool) -> Array:
+        """Expected objects in each pool image (0 with no box)."""
+        per_box = box_presence(pool.box_scores, self.min_score)
+        return _per_image(per_box, pool, "sum", 1, 0.0)
+
+    def reason(self, score: float, n_boxes: int) -> str:
+        """E.g. ``"expected objects = 3.41 over 12 boxes"``."""
+        return _box_reason(f"expected objects = {score:.2f}", n_boxes)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ def test_available_lists_names_and_parameters() -> None:
         "budget_aware",
         "diversity",
         "class_balance",
+        "objects",
         "random",
         "hybrid",
         "two_stage",
