@@ -1,8 +1,10 @@
 """Files seen in the drop folders, held until they are complete.
 
-A file is complete when a writer closed it (or it was renamed into the folder) and it has
-not changed since, when it was last modified ``settle_s`` ago or more, or when its size and
-modification time stayed the same for ``settle_s``.
+A file is complete when a writer closed it (or it was renamed into the folder), when it was
+last modified ``settle_s`` ago or more, or when its size and modification time stayed the same
+for ``settle_s``. A closed file costs no ``stat`` here: the checks look at it anyway (they
+defer one that changes while it is read, or that is gone), and a later change comes as an
+event of its own that makes it wait again.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ class Candidates:
     def offer(self, path: Path, root: Path, *, closed: bool = False) -> None:
         """Note that ``path`` (under ``root``) appeared or changed; ``closed``: a writer is done.
 
-        A file last modified more than ``settle_s`` ago (moved in, or found by a rescan) is
-        complete at once.
+        A file last modified more than ``settle_s`` ago (found by a rescan) is complete at once.
         """
-        signature, now = _signature(path), self._clock()
+        now = self._clock()
+        if closed:
+            with self._lock:
+                seen = self._seen.get(path)
+                if seen is None:
+                    self._seen[path] = _Seen(root, None, now, closed=True)
+                else:
+                    seen.closed = True
+            return
+        signature = _signature(path)
         if signature is not None and time.time() - signature[1] / 1e9 >= self.settle_s:
             closed = True
         with self._lock:
@@ -67,6 +77,12 @@ class Candidates:
         for path, seen in items:
             if now < seen.not_before:
                 continue
+            if seen.closed:
+                with self._lock:
+                    if self._seen.get(path) is seen:
+                        del self._seen[path]
+                        ready.append((path, seen.root))
+                continue
             signature = _signature(path)
             with self._lock:
                 if self._seen.get(path) is not seen:
@@ -75,7 +91,7 @@ class Candidates:
                     del self._seen[path]
                 elif signature != seen.signature:
                     self._seen[path] = _Seen(seen.root, signature, now, False)
-                elif seen.closed or now - seen.changed_at >= self.settle_s:
+                elif now - seen.changed_at >= self.settle_s:
                     del self._seen[path]
                     ready.append((path, seen.root))
         return ready

@@ -181,8 +181,27 @@ def test_candidates_wait_for_a_close_or_a_quiet_period(tmp_path: Path) -> None:
     assert candidates.take_ready() == []
     clock[0] += 1.1
     assert candidates.take_ready() == [(quiet, tmp_path)]
-    candidates.offer(put(tmp_path, "gone.png", b"z"), tmp_path, closed=True)
-    (tmp_path / "gone.png").unlink()
+    assert len(candidates) == 0
+
+
+def test_a_closed_file_written_again_waits_and_a_vanished_one_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    clock = [100.0]
+    candidates = Candidates(settle_s=1.0, clock=lambda: clock[0])
+    path = put(tmp_path, "again.png", b"x")
+    candidates.offer(path, tmp_path, closed=True)
+    path.write_bytes(b"xx")  # a writer opened it again: its own event follows
+    candidates.offer(path, tmp_path)
+    assert candidates.take_ready() == []
+    clock[0] += 1.1
+    assert candidates.take_ready() == [(path, tmp_path)]
+    gone = put(tmp_path, "gone.png", b"z")
+    candidates.offer(gone, tmp_path, closed=True)
+    gone.unlink()
+    assert candidates.take_ready() == [(gone, tmp_path)]  # the checks find it gone: deferred
+    candidates.defer(gone, tmp_path, 0.5)
+    clock[0] += 0.5
     assert candidates.take_ready() == []
     assert len(candidates) == 0
 
