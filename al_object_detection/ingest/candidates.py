@@ -3,8 +3,8 @@
 A file is complete when a writer closed it (or it was renamed into the folder), when it was
 last modified ``settle_s`` ago or more, or when its size and modification time stayed the same
 for ``settle_s``. A closed file costs no ``stat`` here: the checks look at it anyway (they
-defer one that changes while it is read, or that is gone), and a later change comes as an
-event of its own that makes it wait again.
+defer one that is gone or changes while it is read, and give content that looks cut short a
+grace period), and a write after that ends in a close of its own, which offers it again.
 """
 
 from __future__ import annotations

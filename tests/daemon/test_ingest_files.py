@@ -184,14 +184,15 @@ def test_candidates_wait_for_a_close_or_a_quiet_period(tmp_path: Path) -> None:
     assert len(candidates) == 0
 
 
-def test_a_closed_file_written_again_waits_and_a_vanished_one_is_forgotten(
+def test_a_closed_file_made_anew_waits_and_a_vanished_one_is_forgotten(
     tmp_path: Path,
 ) -> None:
     clock = [100.0]
     candidates = Candidates(settle_s=1.0, clock=lambda: clock[0])
     path = put(tmp_path, "again.png", b"x")
     candidates.offer(path, tmp_path, closed=True)
-    path.write_bytes(b"xx")  # a writer opened it again: its own event follows
+    path.unlink()
+    path.write_bytes(b"xx")  # created again under the same name, still being written
     candidates.offer(path, tmp_path)
     assert candidates.take_ready() == []
     clock[0] += 1.1
