@@ -11,7 +11,12 @@ and about a third of them (those on held-out background photos) held out, ~250 f
 Labeled sets that two arms share are trained once, also across restarts in the same workdir
 (random runs no pool prediction). The quick profile trains deepforest's tree tiles at their
 320 px for 12 epochs (at 160 px and 8 epochs the model barely learned) and fashion-longtail at
-160 px for 8; ``--arms`` defaults to random, the default, typiclust and class_aware.
+160 px for 8 (``--rounds``, ``--epochs`` and ``--imgsz`` override a profile); ``--arms``
+defaults to random, the default, typiclust and class_aware. The oracle arms
+(``oracle_balance``: one image at a time, the one whose true boxes weigh most by the inverse
+frequency of their classes among the labels and picks so far; ``oracle_boxes``: the most true
+boxes) read the pool's ground truth, which no strategy sees: they are ceilings, what the best
+picks of one kind are worth at the profile's budgets and training, not strategies.
 
 Runs the product's own code (strategies, detector adapter with its class scores and
 embeddings) without FiftyOne, so the full profile also runs on a GPU machine. Writes every
@@ -27,10 +32,15 @@ rarest classes.
     python bench/label_efficiency.py --dataset fashion-longtail --report   # tables from JSON
     python bench/label_efficiency.py --dataset fashion-longtail --first-seed 5 --seeds 5
     python bench/label_efficiency.py --dataset fashion-longtail --seeds 10 --replicate 1
+    python bench/label_efficiency.py --dataset fashion-longtail --rounds 4 --arms random,default
+    python bench/label_efficiency.py --dataset fashion-longtail --picks --arms random,oracle_balance
 
 ``--first-seed`` N >= 1 adds seeds (or arms) to an existing results file: its rows for other
 seeds, replicates or arms are kept when the dataset and settings match (a mismatch is refused);
 a run from seed 0 of replicate 0 starts the file afresh.
+``--picks`` trains round 0 only and prints what each arm's first picks hold in truth (boxes,
+boxes of the rarest classes, class balance): a check, in minutes instead of hours, of whether a
+strategy sees what it aims at.
 ``--replicate R`` (R >= 1) runs the same seeds again from scratch into the same results file,
 its rows marked ``replicate``: training is not bit-exact, so a strategy's picks after round 0
 can differ from run to run of one seed; the tables average a seed's replicates before pairing
@@ -86,6 +96,9 @@ ARMS: dict[str, Any] = {
         "second": {"name": "typiclust"},
         "candidates_factor": 3,
     },
+    # the images whose predicted boxes add up to the most rare-class evidence: each box's
+    # top inverse-frequency-weighted class score, summed over the image's boxes
+    "rare_sum": {"name": "class_balance", "aggregation": "sum"},
     "rare_typical": {  # typical images among those predicted to hold rarely labeled classes
         "name": "two_stage",
         "first": {"name": "class_balance"},
@@ -100,6 +113,15 @@ OBJECT_ARMS: dict[str, Any] = {
     "object_typiclust": {"name": "object_typiclust", "boxes_per_image": 3, "pooling": "mean"}
 }
 ARMS.update(OBJECT_ARMS)
+#: Ceilings, not strategies: arms that pick by the pool's ground truth, which no strategy sees.
+#: What the best picks of one kind are worth at this profile's budgets and training.
+ORACLE_ARMS: dict[str, Any] = {
+    # one image at a time, the one whose true boxes weigh most by the inverse frequency of
+    # their classes among the labels so far (the picks included): perfect rare-class mining
+    "oracle_balance": {"name": "oracle_balance"},
+    "oracle_boxes": {"name": "oracle_boxes"},  # the images that hold the most true boxes
+}
+ARMS.update(ORACLE_ARMS)
 FASHION_IMAGES = 1000
 FASHION_HELD_OUT = 0.35  # of the background photos: ~350 held-out images
 FASHION_TEST_SHARE = 0.7  # of the held-out images: ~250 test, ~100 val
@@ -121,6 +143,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, help="how many seeds to run")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--replicate", type=int, default=0, help="run seeds again (>= 1)")
+    parser.add_argument("--rounds", type=int, default=None, help="override the profile's")
     parser.add_argument("--epochs", type=int, default=None, help="override the profile's")
     parser.add_argument("--imgsz", type=int, default=None, help="override the profile's")
     parser.add_argument("--arms", default=",".join(DEFAULT_ARMS), help=f"from {', '.join(ARMS)}")
@@ -128,13 +151,21 @@ def main() -> None:
     parser.add_argument("--wheel-cache", type=Path, default=None)
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--report", action="store_true", help="print the tables of --results")
+    parser.add_argument(
+        "--picks", action="store_true", help="score the first picks by their true boxes only"
+    )
     args = parser.parse_args()
     name = Path(args.dataset).name if Path(args.dataset).is_dir() else args.dataset
     out = args.results or RESULTS / f"label_efficiency-{name}.json"
     if args.report:
         report(json.loads(out.read_text()))
         return
-    overrides = {"seeds": args.seeds, "epochs": args.epochs, "imgsz": args.imgsz}
+    overrides = {
+        "seeds": args.seeds,
+        "rounds": args.rounds,
+        "epochs": args.epochs,
+        "imgsz": args.imgsz,
+    }
     by_dataset = QUICK_BY_DATASET.get(args.dataset, {}) if args.profile == "quick" else {}
     profile = {**PROFILES[args.profile], **by_dataset, **{k: v for k, v in overrides.items() if v}}
     arms = [a for a in args.arms.split(",") if a]
@@ -148,7 +179,10 @@ def main() -> None:
         args.dataset, name, profile, arms, args.workdir.resolve(), args.wheel_cache, out,
         replicate=args.replicate,
     )  # fmt: skip
-    bench.run(seeds)
+    if args.picks:
+        bench.score_picks(seeds)
+    else:
+        bench.run(seeds)
 
 
 class Bench:
@@ -174,10 +208,58 @@ class Bench:
         activate(workdir / "state")
 
     def run(self, seeds: list[int]) -> None:
+        began = time.monotonic()
+        samplers = self._prepare()
+        self.rows, earlier_minutes = self._earlier_rows(seeds)
+        began -= 60 * earlier_minutes
+        self.meta["seeds"] = sorted({r["seed"] for r in self.rows} | set(seeds))
+        runs = {run_of(r) for r in self.rows} | {self.replicate}
+        self.meta["replicates"] = sorted(runs)
+        for seed in seeds:
+            start = self._start(seed)
+            trained = self._train_and_test(seed, start)
+            state = {arm: (list(start), trained) for arm in samplers}
+            for arm in samplers:
+                self._record(arm, seed, 0, start, trained)
+            for rnd in range(1, self.profile["rounds"] + 1):  # round by round: paired early
+                for arm, sampler in samplers.items():
+                    labeled, trained = state[arm]
+                    labeled = labeled + self._pick(arm, sampler, labeled, seed, rnd, trained)
+                    state[arm] = (labeled, self._train_and_test(seed, labeled))
+                    self._record(arm, seed, rnd, labeled, state[arm][1])
+                self._save(began)
+        self.meta["complete"] = True
+        report(self._save(began))
+
+    def score_picks(self, seeds: list[int]) -> None:
+        """Print what each arm's first picks hold in truth, training round 0 only: the boxes,
+        those of the three rarest classes, and the class balance of start set + picks
+        (``sum_c log(1 + n_c)``, which grows most by labeling the classes with fewest boxes)."""
+        samplers = self._prepare()
+        rare = [self.classes.index(c) for c in self.rare]
+        held: dict[str, list[tuple[float, float, float]]] = {arm: [] for arm in samplers}
+        for seed in seeds:
+            start = self._start(seed)
+            trained = self._train_and_test(seed, start)
+            for arm, sampler in samplers.items():
+                picks = self._truth(self._pick(arm, sampler, start, seed, 1, trained))
+                labeled = self._truth(start).sum(axis=0) + picks.sum(axis=0)
+                held[arm].append((picks.sum(), picks[:, rare].sum(), np.log1p(labeled).sum()))
+        print(f"first {self.profile['budget']} picks after {self.profile['start']} random, "
+              f"mean ± sd over {len(seeds)} seeds")  # fmt: skip
+        print(f"{'arm':16s} {'boxes':>12s} {'rarest-3 boxes':>15s} {'balance':>12s}")
+        for arm, values in held.items():
+            v = np.asarray(values)
+            cells = " ".join(
+                f"{m:7.1f} ± {d:4.1f}" for m, d in zip(v.mean(0), v.std(0), strict=True)
+            )
+            print(f"{arm:16s} {cells}")
+
+    def _prepare(self) -> dict[str, Any]:
+        """Data, splits, lists and checkpoint in place; each arm's sampler (None: no sampler)."""
         from al_object_detection.project import DEFAULT_STRATEGY
         from al_object_detection.strategies import build_sampler
 
-        began = time.monotonic()
         data = self._data()
         self.classes = data.classes
         test_share = FASHION_TEST_SHARE if self.dataset == "fashion-longtail" else 0.5
@@ -192,7 +274,9 @@ class Bench:
         )
         self.checkpoint = self._checkpoint()
         samplers = {
-            arm: None if arm in OBJECT_ARMS else build_sampler(ARMS[arm] or DEFAULT_STRATEGY)
+            arm: None
+            if arm in OBJECT_ARMS or arm in ORACLE_ARMS
+            else build_sampler(ARMS[arm] or DEFAULT_STRATEGY)
             for arm in self.arms
         }
         self.meta: dict[str, Any] = {
@@ -208,27 +292,21 @@ class Bench:
             "pool_class_counts": dict(counts),
             "complete": False,
         }
-        self.rows, earlier_minutes = self._earlier_rows(seeds)
-        began -= 60 * earlier_minutes
-        self.meta["seeds"] = sorted({r["seed"] for r in self.rows} | set(seeds))
-        runs = {run_of(r) for r in self.rows} | {self.replicate}
-        self.meta["replicates"] = sorted(runs)
-        for seed in seeds:
-            rng = np.random.default_rng([seed, 0])
-            start = sorted(rng.choice(len(pool), self.profile["start"], replace=False).tolist())
-            trained = self._train_and_test(seed, start)
-            state = {arm: (list(start), trained) for arm in samplers}
-            for arm in samplers:
-                self._record(arm, seed, 0, start, trained)
-            for rnd in range(1, self.profile["rounds"] + 1):  # round by round: paired early
-                for arm, sampler in samplers.items():
-                    labeled, trained = state[arm]
-                    labeled = labeled + self._pick(arm, sampler, labeled, seed, rnd, trained)
-                    state[arm] = (labeled, self._train_and_test(seed, labeled))
-                    self._record(arm, seed, rnd, labeled, state[arm][1])
-                self._save(began)
-        self.meta["complete"] = True
-        report(self._save(began))
+        return samplers
+
+    def _start(self, seed: int) -> list[int]:
+        """The seed's random round-0 set, shared by every arm."""
+        rng = np.random.default_rng([seed, 0])
+        return sorted(rng.choice(len(self.pool), self.profile["start"], replace=False).tolist())
+
+    def _truth(self, rows: list[int]) -> NDArray[np.float64]:
+        """``(len(rows), classes)``: the true boxes of each class in each of these pool images."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        truth = np.zeros((len(rows), len(self.classes)))
+        for row, i in enumerate(rows):
+            for c in self.pool[i].classes:
+                truth[row, index[c]] += 1
+        return truth
 
     # -- data ----------------------------------------------------------------------------
 
@@ -353,12 +431,34 @@ class Bench:
         rng = np.random.default_rng([seed, rnd])
         if arm in OBJECT_ARMS:
             return self._pick_objects(arm, free, labeled, rng, prev)
+        if arm in ORACLE_ARMS:
+            return self._pick_by_truth(arm, free, labeled, rng)
         if sampler.needs_predictions:
             pool = self._predicted_pool(arm, free, labeled, prev)
         else:
             pool = ids_only_pool([str(i) for i in free])
         chosen = sampler.choose(pool, self.profile["budget"], rng=rng)
         return [free[i] for i in chosen.positions.tolist()]
+
+    def _pick_by_truth(
+        self, arm: str, free: list[int], labeled: list[int], rng: np.random.Generator
+    ) -> list[int]:
+        """An oracle arm's picks (ties broken at random)."""
+        from al_object_detection.strategies.balance import class_weights
+
+        budget, truth = self.profile["budget"], self._truth(free)
+        tie = rng.random(len(free)) * 1e-6
+        if arm == "oracle_boxes":
+            return [free[i] for i in np.argsort(-(truth.sum(axis=1) + tie))[:budget].tolist()]
+        counts = self._truth(labeled).sum(axis=0)
+        picked: list[int] = []
+        for _ in range(budget):
+            gain = truth @ class_weights(counts) + tie
+            gain[picked] = -np.inf
+            best = int(np.argmax(gain))
+            picked.append(best)
+            counts += truth[best]
+        return [free[i] for i in picked]
 
     def _pick_objects(
         self,
