@@ -7,7 +7,7 @@ Per size, on a MongoDB server of its own (FiftyOne's bundled mongod):
   per-class score vectors, 256-d embeddings; generating them is not counted);
 - read: what the sampler reads (``steps.selection_pool``: pool ids, box scores, embeddings,
   the labeled set's embeddings and class counts);
-- select: 5,000 picks with the default strategy (uncertainty, then k-center);
+- select: 5,000 picks with the project's default strategy (``--strategy`` another, as JSON);
 - status: the counts the daemon refreshes for ``alod status`` and the ``alod status`` command;
 - peak RSS of the build and of the sampling process (each size runs in fresh processes), the
   server's peak RSS and the database size.
