@@ -113,13 +113,10 @@ OBJECT_ARMS: dict[str, Any] = {
     "object_typiclust": {"name": "object_typiclust", "boxes_per_image": 3, "pooling": "mean"}
 }
 ARMS.update(OBJECT_ARMS)
-#: Ceilings, not strategies: arms that pick by the pool's ground truth, which no strategy sees.
-#: What the best picks of one kind are worth at this profile's budgets and training.
+#: Ceilings, not strategies: arms that pick by the pool's ground truth (module docstring).
 ORACLE_ARMS: dict[str, Any] = {
-    # one image at a time, the one whose true boxes weigh most by the inverse frequency of
-    # their classes among the labels so far (the picks included): perfect rare-class mining
     "oracle_balance": {"name": "oracle_balance"},
-    "oracle_boxes": {"name": "oracle_boxes"},  # the images that hold the most true boxes
+    "oracle_boxes": {"name": "oracle_boxes"},
 }
 ARMS.update(ORACLE_ARMS)
 FASHION_IMAGES = 1000
