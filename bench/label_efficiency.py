@@ -238,9 +238,10 @@ class Bench:
         for seed in seeds:
             start = self._start(seed)
             trained = self._train_and_test(seed, start)
+            start_counts = self._truth(start).sum(axis=0)
             for arm, sampler in samplers.items():
                 picks = self._truth(self._pick(arm, sampler, start, seed, 1, trained))
-                labeled = self._truth(start).sum(axis=0) + picks.sum(axis=0)
+                labeled = start_counts + picks.sum(axis=0)
                 held[arm].append((picks.sum(), picks[:, rare].sum(), np.log1p(labeled).sum()))
         print(f"first {self.profile['budget']} picks after {self.profile['start']} random, "
               f"mean ± sd over {len(seeds)} seeds")  # fmt: skip
