@@ -1,7 +1,7 @@
 """The unattended demo: active learning on real aerial tree photos, offline, on the CPU.
 
 Round 0 labels a random start set and fine-tunes a real pretrained YOLOv8s; then the default
-strategy (budget-aware: typical images while labels are few) and random picks continue from
+strategy (budget-aware: cold-start picks while labels are few) and random picks continue from
 it with the same budgets; random runs no pool prediction. Each round prints what was
 picked and why and its mAP; the demo ends with a summary table and a learning-curve PNG.
 """

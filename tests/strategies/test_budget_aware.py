@@ -1,4 +1,4 @@
-"""The budget-aware default: typicality at the cold start, uncertainty + diversity later."""
+"""The budget-aware default: cold-start picks while labels are few, then uncertainty."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from al_object_detection.strategies import (
     BudgetAwareSampler,
+    ClassBalanceSampler,
     Pool,
     RandomSampler,
     Sampler,
@@ -16,7 +17,11 @@ from al_object_detection.strategies import (
     TypiClustSampler,
     build_sampler,
 )
-from al_object_detection.strategies.budget_aware import labeled_examples, typical_share
+from al_object_detection.strategies.budget_aware import (
+    cold_start_share,
+    labeled_examples,
+    long_tailed,
+)
 
 from .helpers import random_pool
 
@@ -25,14 +30,44 @@ from .helpers import random_pool
     ("labeled", "classes", "share"),
     [(0, 5, 1.0), (50, 5, 1.0), (75, 5, 0.5), (100, 5, 0.0), (400, 5, 0.0), (15, 1, 0.5)],
 )
-def test_typical_share_by_labeled_examples_per_class(
+def test_cold_start_share_by_labeled_examples_per_class(
     labeled: int, classes: int, share: float
 ) -> None:
-    assert typical_share(labeled, classes, 10.0) == pytest.approx(share)
+    assert cold_start_share(labeled, classes, 10.0) == pytest.approx(share)
 
 
-def test_cold_start_picks_what_typiclust_picks() -> None:
-    pool = replace(random_pool(1, n=40, n_labeled=2), labeled_class_counts=np.array([3, 0, 2, 1]))
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [([40, 0, 2, 1], True), ([20, 8, 2, 2], True), ([3, 0, 2, 1], False), ([4, 6, 3, 5], False),
+     ([0, 0, 0, 0], False), ([30], False)],
+)  # fmt: skip
+def test_long_tailed_when_a_chi_square_test_rejects_even_classes(
+    counts: list[int], expected: bool
+) -> None:
+    assert long_tailed(np.array(counts, float)) is expected
+
+
+def test_cold_start_on_long_tailed_labels_picks_the_most_rare_class_evidence() -> None:
+    counts = np.array([40.0, 0, 2, 1])
+    pool = replace(random_pool(1, n=40, n_labeled=2), labeled_class_counts=counts)
+    rng = np.random.default_rng
+    cold = BudgetAwareSampler().select(pool, 5, rng=rng(7))
+    rare = ClassBalanceSampler(aggregation="sum").select(pool, 5, rng=rng(7))
+    assert cold.tolist() == rare.tolist()
+    assert cold.tolist() != TypiClustSampler().select(pool, 5, rng=rng(7)).tolist()
+
+
+@pytest.mark.parametrize(
+    "counts", [None, [3], [4, 6, 3, 5]], ids=["no class counts", "one class", "even classes"]
+)
+def test_cold_start_without_a_long_tail_picks_what_typiclust_picks(
+    counts: list[int] | None,
+) -> None:
+    n_classes = 1 if counts == [3] else 4
+    pool = replace(
+        random_pool(1, n=40, n_classes=n_classes, n_labeled=2),
+        labeled_class_counts=None if counts is None else np.array(counts, float),
+    )
     rng = np.random.default_rng
     cold = BudgetAwareSampler().select(pool, 5, rng=rng(7))
     assert cold.tolist() == TypiClustSampler().select(pool, 5, rng=rng(7)).tolist()
