@@ -26,8 +26,8 @@ intervals): on fashion-longtail (ten classes, long-tailed; 8 seeds) rare-class e
 +0.4 [-1.2, +1.9] and +5.2 [+2.9, +7.6] at 32 and 48 images, reaching random's final score
 with 81 % of its images and 87 % of its boxes, where TypiClust gave -0.4 [-2.1, +1.5] and -0.3
 [-2.9, +2.4] and class-aware uncertainty +0.3 and +1.2. On fashion-uniform (even classes,
-no start set rejected) rare-class evidence lost at 32 images (-3.6 [-6.9, -1.0], 4 seeds)
-where TypiClust gave -1.2 [-3.3, +0.7], then +2.9 [+0.5, +5.2] at 48 (3 seeds). On deepforest
+no start set rejected; 8 seeds) TypiClust gave +1.0 [-0.8, +2.7] and +2.7 [+1.1, +4.3], and
+rare-class evidence -1.1 [-3.7, +1.4] and +2.2 [-0.0, +4.3]. On deepforest
 (one class, dense; 320 px, 12 epochs) counting boxes gives uncertainty + diversity from the
 first round: +0.0 [-1.0, +1.2] and +0.8 [-0.2, +1.7] (10 seeds), where TypiClust lost at 32
 images (-1.5). Where the two regimes cross on a dataset of many classes (10 examples per
