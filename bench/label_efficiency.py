@@ -74,8 +74,8 @@ from al_object_detection.offline import activate
 RESULTS = Path(__file__).resolve().parent / "results"
 PROFILES: dict[str, dict[str, Any]] = {
     # 2 CPU cores, the default arms: 5 seeds x (round 0 + 4 arms x 2 rounds) in 36.5 min on
-    # fashion-longtail (~40 s a training at 30 epochs), ~40 min on deepforest; shared label
-    # sets trained once
+    # fashion-longtail (timed; ~40 s a training at 30 epochs), ~40 min on deepforest (estimated
+    # by the time per training); shared label sets trained once
     "quick": {"seeds": 5, "rounds": 2, "start": 16, "budget": 16, "epochs": 30, "imgsz": 160},
     "full": {"seeds": 8, "rounds": 5, "start": 16, "budget": 32, "epochs": 40, "imgsz": 320},
 }
